@@ -1,0 +1,100 @@
+"""Every Prometheus metric the service exports, defined in one place.
+
+Names follow the DevOps guide's queries (`http_requests_total`,
+`http_request_duration_seconds_bucket`). With several worker processes the
+registry runs in prometheus-client's multiprocess mode: set
+`PROMETHEUS_MULTIPROC_DIR` to an empty writable folder before the workers start
+(`hotpot serve --workers N` does this itself) and `/metrics` aggregates all of them.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Buckets cover a fast JSON read (~1 ms) up to the guide's 1 s alert threshold and beyond.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# --- RED metrics (the guide's names) -------------------------------------------------
+HTTP_REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests handled, by method, route template and status code.",
+    ["method", "path", "status"],
+)
+HTTP_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency by method and route template.",
+    ["method", "path"],
+    buckets=LATENCY_BUCKETS,
+)
+
+# --- business metrics ----------------------------------------------------------------
+ORDERS_TRANSITIONS = Counter(
+    "hotpot_order_transitions_total",
+    "Orders entering a state (PENDING on creation, then each transition).",
+    ["state"],
+)
+SALES = Counter(
+    "hotpot_sales_total",
+    "Purchases that minted tokens, by node and channel (order or walk-in).",
+    ["node", "channel"],
+)
+SALES_AMOUNT = Counter(
+    "hotpot_sales_amount_tetri_total",
+    "Purchase volume in tetri, by node and channel.",
+    ["node", "channel"],
+)
+TOKENS_MINTED = Counter(
+    "hotpot_tokens_minted_units_total",
+    "Token units minted by the purchase rule, by token (THP, SPOT).",
+    ["token"],
+)
+RECEIPTS = Counter(
+    "hotpot_receipts_total",
+    "Walk-in receipts by outcome (issued, claimed, expired, locked).",
+    ["outcome"],
+)
+
+# --- health of dependencies (exported as metrics, never as probe failures) ------------
+DEPENDENCY_UP = Gauge(
+    "hotpot_dependency_up",
+    "1 when the dependency answered its last check, else 0.",
+    ["dependency"],
+    multiprocess_mode="max",
+)
+REPLICA_LAG = Gauge(
+    "hotpot_replica_lag_seconds",
+    "Replication lag of the read replica as seen from the replica.",
+    multiprocess_mode="max",
+)
+OUTBOX_BACKLOG = Gauge(
+    "hotpot_outbox_backlog",
+    "Outbox rows not yet settled on chain.",
+    multiprocess_mode="max",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "hotpot_outbox_oldest_age_seconds",
+    "Age of the oldest unsettled outbox row (0 when empty).",
+    multiprocess_mode="max",
+)
+SETTLEMENT_LAG = Gauge(
+    "hotpot_settlement_lag_seconds",
+    "Time between the newest settled row's creation and its settlement.",
+    multiprocess_mode="max",
+)
+RECONCILIATION_DRIFT = Gauge(
+    "hotpot_reconciliation_drift_units",
+    "Absolute difference between ledger and chain, by token (0 when healthy).",
+    ["token"],
+    multiprocess_mode="max",
+)
+OWNERSHIP_SHARE = Gauge(
+    "hotpot_ownership_share_bps",
+    "Share of THP supply held by a party class, in basis points.",
+    ["party"],
+    multiprocess_mode="max",
+)
+RATE_LIMITED = Counter(
+    "hotpot_rate_limited_total",
+    "Requests refused with 429, by limit name.",
+    ["limit"],
+)
