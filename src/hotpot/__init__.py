@@ -1,0 +1,1 @@
+"""The Hot Pot Spot platform."""

@@ -1,0 +1,1 @@
+"""Thin adapters to the outside world: PostgreSQL, Redis, chain, IPFS, S3."""

@@ -1,0 +1,1 @@
+"""Pure business rules: plain Python over plain values, no I/O."""
