@@ -1,0 +1,91 @@
+"""Paying the unclaimed pool to ST holders, pro rata, to the last unit.
+
+Largest-remainder (Hamilton) apportionment: everyone first gets the floor of their exact
+share pool * holding / total; the units left over (fewer than the number of holders) go
+one each to the largest remainders. Ties are broken by the holder key, ascending, so the
+same input always pays the same way. Consequences, all tested:
+- the payouts sum to the pool exactly;
+- each payout is the floor of the fair share or one unit more;
+- a larger holding never receives less than a smaller one.
+
+Who is a holder is the caller's decision: custody accounts and the charity fund must not
+be in `holdings` (domain.md: they are excluded from the distribution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
+
+from hotpot.domain.tokenomics import NETWORK_TIMEZONE, require_non_negative
+
+
+class _Sortable(Protocol):
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
+K = TypeVar("K", bound=_Sortable)
+
+
+class NoEligibleHolders(ValueError):
+    """There is a pool to pay but no holder with a positive ST balance."""
+
+
+def distribute(pool_units: int, holdings: Mapping[K, int]) -> dict[K, int]:
+    """Split `pool_units` over `holdings` pro rata; returns a payout for every key."""
+    pool = require_non_negative("pool_units", pool_units)
+    for key, units in holdings.items():
+        require_non_negative(f"holding of {key!r}", units)
+    total = sum(holdings.values())
+    if total == 0:
+        if pool > 0:
+            raise NoEligibleHolders(f"{pool} units to distribute but no eligible ST holder")
+        return dict.fromkeys(holdings, 0)
+
+    payouts: dict[K, int] = {}
+    remainders: dict[K, int] = {}
+    for key, units in holdings.items():
+        payouts[key], remainders[key] = divmod(pool * units, total)
+
+    leftover = pool - sum(payouts.values())  # < number of positive holders
+    by_remainder = sorted(
+        (key for key in holdings if holdings[key] > 0),
+        key=lambda key: (-remainders[key], key),
+    )
+    for key in by_remainder[:leftover]:
+        payouts[key] += 1
+    return payouts
+
+
+class DistributionPeriod(StrEnum):
+    YEARLY = "YEARLY"
+    QUARTERLY = "QUARTERLY"
+    MONTHLY = "MONTHLY"
+
+
+DEFAULT_DISTRIBUTION_PERIOD = DistributionPeriod.YEARLY
+
+
+@dataclass(frozen=True)
+class PeriodKey:
+    """Names the period a distribution belongs to; at most one distribution per key."""
+
+    period: DistributionPeriod
+    label: str  # "2025", "2025-Q3", "2025-07"
+
+
+def period_of(at: datetime, period: DistributionPeriod = DEFAULT_DISTRIBUTION_PERIOD) -> PeriodKey:
+    """The distribution period containing `at`, in network (Tbilisi) time."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("a timezone-aware datetime is required")
+    local = at.astimezone(NETWORK_TIMEZONE)
+    if period is DistributionPeriod.YEARLY:
+        label = f"{local.year:04d}"
+    elif period is DistributionPeriod.QUARTERLY:
+        label = f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
+    else:
+        label = f"{local.year:04d}-{local.month:02d}"
+    return PeriodKey(period, label)
