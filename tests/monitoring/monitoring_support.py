@@ -32,8 +32,9 @@ _SUFFIXES_BY_TYPE = {
 
 def service_metric_names() -> set[str]:
     """Every sample name the service exports, read from the catalogue's collectors."""
-    import hotpot.ops.metrics as catalogue
     from prometheus_client.metrics import MetricWrapperBase
+
+    import hotpot.ops.metrics as catalogue
 
     names: set[str] = set()
     for collector in vars(catalogue).values():

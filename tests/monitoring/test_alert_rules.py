@@ -36,8 +36,9 @@ def _alert_cases() -> list[dict[str, Any]]:
 
 
 def test_prometheus_config_is_valid(monitoring_tools: dict[str, str]) -> None:
-    result = run_tool(monitoring_tools["promtool"], "check", "config", "prometheus.yml",
-                      cwd=PROMETHEUS_DIR)
+    result = run_tool(
+        monitoring_tools["promtool"], "check", "config", "prometheus.yml", cwd=PROMETHEUS_DIR
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     # the config must actually load the rule files, not just parse
     assert f"{len(RULE_FILES)} rule files found" in result.stdout
@@ -77,9 +78,15 @@ def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
 
 def test_the_guides_three_alerts_and_the_platforms_are_defined() -> None:
     required = {
-        "HighErrorRate", "HighResponseTime", "DatabaseConnectionFailed",
-        "OutboxBacklogOld", "ReconciliationDrift", "ReplicaLagHigh", "ApiInstanceDown",
-        "OwnerShareAboveCap", "FranchiseeShareAboveCap",
+        "HighErrorRate",
+        "HighResponseTime",
+        "DatabaseConnectionFailed",
+        "OutboxBacklogOld",
+        "ReconciliationDrift",
+        "ReplicaLagHigh",
+        "ApiInstanceDown",
+        "OwnerShareAboveCap",
+        "FranchiseeShareAboveCap",
     }
     assert required <= _alert_names()
 
@@ -91,10 +98,11 @@ def test_every_alert_has_severity_and_a_runbook_that_exists() -> None:
             for rule in group["rules"]:
                 assert rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
                 anchor = rule["annotations"]["runbook"].split("#", 1)[1]
-                assert f"<a id=\"{anchor}\"></a>" in doc, f"{rule['alert']}: no runbook {anchor}"
+                assert f'<a id="{anchor}"></a>' in doc, f"{rule['alert']}: no runbook {anchor}"
 
 
 def test_alertmanager_config_is_valid(monitoring_tools: dict[str, str]) -> None:
-    result = run_tool(monitoring_tools["amtool"], "check-config",
-                      MONITORING / "alertmanager" / "alertmanager.yml")
+    result = run_tool(
+        monitoring_tools["amtool"], "check-config", MONITORING / "alertmanager" / "alertmanager.yml"
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -52,17 +52,26 @@ def test_the_guides_three_panels_are_on_the_api_dashboard() -> None:
     (api,) = [d for d in _dashboards() if d["uid"] == "hotpot-api"]
     exprs = " ".join(t["expr"] for p in api["panels"] for t in p["targets"])
     assert "rate(http_requests_total{" in exprs
-    assert "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{" in exprs
+    assert (
+        "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{" in exprs
+    )
     assert 'status=~"5.."' in exprs
 
 
 def test_business_and_settlement_panels_cover_the_catalogue() -> None:
     used = {n for _, expr in _targets() for n in selector_names(grafana_expr_to_promql(expr))}
     expected = {
-        "hotpot_order_transitions_total", "hotpot_sales_total", "hotpot_sales_amount_tetri_total",
-        "hotpot_tokens_minted_units_total", "hotpot_receipts_total", "hotpot_outbox_backlog",
-        "hotpot_outbox_oldest_age_seconds", "hotpot_settlement_lag_seconds",
-        "hotpot_reconciliation_drift_units", "hotpot_dependency_up", "hotpot_replica_lag_seconds",
+        "hotpot_order_transitions_total",
+        "hotpot_sales_total",
+        "hotpot_sales_amount_tetri_total",
+        "hotpot_tokens_minted_units_total",
+        "hotpot_receipts_total",
+        "hotpot_outbox_backlog",
+        "hotpot_outbox_oldest_age_seconds",
+        "hotpot_settlement_lag_seconds",
+        "hotpot_reconciliation_drift_units",
+        "hotpot_dependency_up",
+        "hotpot_replica_lag_seconds",
     }
     assert expected <= used
 

@@ -22,8 +22,16 @@ COMPOSE_FILE = REPO / "docker-compose.monitoring.yml"
 FILEBEAT = MONITORING / "elk" / "filebeat.yml"
 LOGSTASH = MONITORING / "elk" / "logstash.conf"
 REQUIRED_SERVICES = {
-    "prometheus", "alertmanager", "grafana", "postgres-exporter", "redis-exporter",
-    "node-exporter", "elasticsearch", "logstash", "kibana", "filebeat",
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    "postgres-exporter",
+    "redis-exporter",
+    "node-exporter",
+    "elasticsearch",
+    "logstash",
+    "kibana",
+    "filebeat",
 }
 
 
@@ -37,18 +45,35 @@ def _services() -> dict[str, Any]:
 
 def _validate_compose(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-         str(path)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_yaml_files_pass_yamllint() -> None:
     files = [COMPOSE_FILE, *MONITORING.rglob("*.yml")]
     result = subprocess.run(
-        [sys.executable, "-m", "yamllint", "--strict", "-c", str(MONITORING / "yamllint.yml"),
-         *map(str, files)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "yamllint",
+            "--strict",
+            "-c",
+            str(MONITORING / "yamllint.yml"),
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -69,7 +94,7 @@ def test_the_schema_check_rejects_a_broken_compose_file(tmp_path: Path) -> None:
 
 
 def test_all_monitoring_services_are_defined() -> None:
-    assert REQUIRED_SERVICES <= set(_services())
+    assert set(_services()) >= REQUIRED_SERVICES
 
 
 @pytest.mark.parametrize("service", sorted(REQUIRED_SERVICES))
