@@ -1,0 +1,238 @@
+"""Accounts: registration, sign-in (password, Ethereum, terminal), tokens, staff."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from eth_account import Account
+from siwe import SiweMessage
+from siwe.siwe import VerificationError
+from sqlalchemy import select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotpot.accounts import repository as repo
+from hotpot.accounts.passwords import hash_secret, verify_secret
+from hotpot.accounts.pii import PiiVault, normalize_email, normalize_phone
+from hotpot.accounts.schemas import AccountOut, RegisterIn, StaffIn, TokenPair
+from hotpot.accounts.tokens import Claims, issue_access_token, new_refresh_token, refresh_token_hash
+from hotpot.adapters.tables import nodes, terminals
+from hotpot.context import AppContext
+from hotpot.domain.orders import Role
+from hotpot.http.problems import ApiError
+
+
+def _identity_values(
+    vault: PiiVault, account_id: UUID, email: str | None, phone: str | None, name: str | None
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if email is not None:
+        normalized = normalize_email(email)
+        values["email_hash"] = vault.lookup_hash("email", normalized)
+        values["email_enc"] = vault.encrypt(normalized, f"email:{account_id}")
+    if phone is not None:
+        normalized = normalize_phone(phone)
+        values["phone_hash"] = vault.lookup_hash("phone", normalized)
+        values["phone_enc"] = vault.encrypt(normalized, f"phone:{account_id}")
+    if name is not None:
+        values["name_enc"] = vault.encrypt(name, f"name:{account_id}")
+    return values
+
+
+def _custodial_wallet(vault: PiiVault, account_id: UUID) -> dict[str, Any]:
+    """A customer without a wallet of their own gets one whose key is encrypted at rest."""
+    wallet = Account.create()
+    return {
+        "wallet_address": wallet.address,
+        "wallet_custodial": True,
+        "custodial_key_enc": vault.encrypt(wallet.key.hex(), f"wallet-key:{account_id}"),
+    }
+
+
+def account_out(vault: PiiVault, row: RowMapping) -> AccountOut:
+    account_id = row["id"]
+
+    def reveal(column: str, kind: str) -> str | None:
+        blob = row[column]
+        return vault.decrypt(blob, f"{kind}:{account_id}") if blob is not None else None
+
+    return AccountOut(
+        id=account_id,
+        role=row["role"],
+        email=reveal("email_enc", "email"),
+        phone=reveal("phone_enc", "phone"),
+        name=reveal("name_enc", "name"),
+        wallet_address=row["wallet_address"],
+        wallet_custodial=row["wallet_custodial"],
+        kyc_status=row["kyc_status"],
+        node_id=row["node_id"],
+    )
+
+
+async def register_customer(ctx: AppContext, data: RegisterIn) -> AccountOut:
+    account_id = uuid4()
+    values = {
+        "id": account_id,
+        "role": Role.CUSTOMER.value,
+        "password_hash": hash_secret(data.password),
+        **_identity_values(ctx.vault, account_id, data.email, data.phone, data.name),
+        **_custodial_wallet(ctx.vault, account_id),
+    }
+    async with ctx.db.transaction() as conn:
+        if not await repo.insert_account(conn, values):
+            raise ApiError(409, "account_exists", "an account with this email or phone exists")
+        row = await repo.by_id(conn, account_id)
+    assert row is not None
+    return account_out(ctx.vault, row)
+
+
+async def create_staff(ctx: AppContext, data: StaffIn) -> AccountOut:
+    if data.role in ("chef", "cashier") and data.node_id is None:
+        raise ApiError(422, "node_required", f"a {data.role} works at a node: give node_id")
+    account_id = uuid4()
+    values = {
+        "id": account_id,
+        "role": data.role,
+        "password_hash": hash_secret(data.password),
+        "node_id": data.node_id if data.role in ("chef", "cashier") else None,
+        **_identity_values(ctx.vault, account_id, data.email, None, data.name),
+    }
+    async with ctx.db.transaction() as conn:
+        if values["node_id"] is not None:
+            exists = await conn.scalar(select(nodes.c.id).where(nodes.c.id == values["node_id"]))
+            if exists is None:
+                raise ApiError(404, "node_not_found", "no node with this id")
+        if not await repo.insert_account(conn, values):
+            raise ApiError(409, "account_exists", "an account with this email exists")
+        row = await repo.by_id(conn, account_id)
+    assert row is not None
+    return account_out(ctx.vault, row)
+
+
+async def _node_ids_for(conn: AsyncConnection, row: RowMapping) -> tuple[UUID, ...]:
+    role = Role(row["role"])
+    if role in (Role.CHEF, Role.CASHIER):
+        return (row["node_id"],)
+    if role is Role.FRANCHISEE:
+        return tuple(await repo.owned_node_ids(conn, row["id"]))
+    return ()
+
+
+async def _issue_pair(ctx: AppContext, conn: AsyncConnection, row: RowMapping) -> TokenPair:
+    claims = Claims(subject=row["id"], role=row["role"], node_ids=await _node_ids_for(conn, row))
+    ttl = ctx.settings.access_token_ttl_seconds
+    refresh, refresh_hash = new_refresh_token()
+    expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.refresh_token_ttl_seconds)
+    await repo.store_refresh_token(conn, uuid4(), row["id"], refresh_hash, expires)
+    return TokenPair(
+        access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
+        refresh_token=refresh,
+        expires_in=ttl,
+    )
+
+
+_BAD_LOGIN = ApiError(401, "invalid_credentials", "the login or password is wrong")
+
+
+def login_lookup(vault: PiiVault, login: str) -> tuple[str, bytes]:
+    if "@" in login:
+        return "email_hash", vault.lookup_hash("email", normalize_email(login))
+    return "phone_hash", vault.lookup_hash("phone", normalize_phone(login))
+
+
+async def login(ctx: AppContext, login_name: str, password: str) -> TokenPair:
+    column, lookup = login_lookup(ctx.vault, login_name)
+    async with ctx.db.transaction() as conn:
+        row = await repo.by_lookup(conn, column, lookup)
+        stored = row["password_hash"] if row is not None and row["active"] else None
+        if not verify_secret(stored, password) or row is None:
+            raise _BAD_LOGIN
+        return await _issue_pair(ctx, conn, row)
+
+
+async def refresh(ctx: AppContext, token: str) -> TokenPair:
+    async with ctx.db.transaction() as conn:
+        account_id = await repo.consume_refresh_token(conn, refresh_token_hash(token))
+        row = await repo.by_id(conn, account_id) if account_id is not None else None
+        if row is None or not row["active"]:
+            raise ApiError(401, "invalid_refresh_token", "the refresh token is invalid or used")
+        return await _issue_pair(ctx, conn, row)
+
+
+async def logout(ctx: AppContext, token: str) -> None:
+    async with ctx.db.transaction() as conn:
+        await repo.consume_refresh_token(conn, refresh_token_hash(token))
+
+
+async def siwe_nonce(ctx: AppContext) -> str:
+    nonce = secrets.token_hex(16)
+    expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.siwe_nonce_ttl_seconds)
+    async with ctx.db.transaction() as conn:
+        await repo.store_nonce(conn, nonce, expires)
+    return nonce
+
+
+async def siwe_login(ctx: AppContext, message: str, signature: str) -> TokenPair:
+    """EIP-4361: signature, domain, chain, expiry, and a nonce that works exactly once."""
+    settings = ctx.settings
+    try:
+        parsed = SiweMessage.from_message(message)
+    except Exception as exc:  # the parser raises several unrelated types on bad input
+        raise ApiError(422, "siwe_malformed", "the sign-in message is not EIP-4361") from exc
+    try:
+        parsed.verify(signature, domain=settings.siwe_domain)
+    except VerificationError as exc:
+        code = type(exc).__name__
+        raise ApiError(401, "siwe_rejected", f"sign-in message refused: {code}") from exc
+    if int(parsed.chain_id) != settings.siwe_chain_id:
+        raise ApiError(401, "siwe_rejected", "sign-in message refused: wrong chain id")
+    address = str(parsed.address)
+    async with ctx.db.transaction() as conn:
+        if not await repo.consume_nonce(conn, str(parsed.nonce)):
+            raise ApiError(401, "siwe_rejected", "sign-in message refused: nonce unknown or used")
+        row = await repo.by_lookup(conn, "wallet_address", address)
+        if row is None:
+            await repo.insert_account(
+                conn, {"id": uuid4(), "role": Role.CUSTOMER.value, "wallet_address": address}
+            )
+            row = await repo.by_lookup(conn, "wallet_address", address)
+        assert row is not None
+        if not row["active"]:
+            raise _BAD_LOGIN
+        return await _issue_pair(ctx, conn, row)
+
+
+async def terminal_login(ctx: AppContext, terminal_id: UUID, secret: str) -> TokenPair:
+    async with ctx.db.read() as conn:
+        row = (
+            (await conn.execute(select(terminals).where(terminals.c.id == terminal_id)))
+            .mappings()
+            .first()
+        )
+    if not verify_secret(row["credential_hash"] if row else None, secret) or row is None:
+        raise ApiError(401, "invalid_credentials", "the terminal id or secret is wrong")
+    if not row["whitelisted"]:
+        raise ApiError(403, "terminal_not_whitelisted", "this terminal is not whitelisted")
+    ttl = ctx.settings.access_token_ttl_seconds
+    claims = Claims(subject=row["id"], role=Role.TERMINAL.value, node_ids=(row["node_id"],))
+    return TokenPair(
+        access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
+        expires_in=ttl,
+    )
+
+
+async def me(ctx: AppContext, account_id: UUID) -> AccountOut:
+    async with ctx.db.read() as conn:
+        row = await repo.by_id(conn, account_id)
+    if row is None:
+        raise ApiError(404, "account_not_found", "this account no longer exists")
+    return account_out(ctx.vault, row)
+
+
+async def staff_page(ctx: AppContext, limit: int, offset: int) -> list[AccountOut]:
+    async with ctx.db.read() as conn:
+        rows = await repo.list_staff(conn, limit + 1, offset)
+    return [account_out(ctx.vault, row) for row in rows]

@@ -1,0 +1,112 @@
+"""The composition root: builds the adapters once and wires every slice into one app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+from hotpot.accounts.api import router as accounts_router
+from hotpot.accounts.pii import PiiVault
+from hotpot.adapters.cache import Cache
+from hotpot.adapters.database import Database
+from hotpot.config import ConfigError, Settings
+from hotpot.context import AppContext
+from hotpot.http import problems
+from hotpot.http.middleware import RequestContext
+from hotpot.http.ratelimit import RateLimiter
+from hotpot.menu.api import router as menu_router
+from hotpot.network.api import router as network_router
+from hotpot.ops.api import router as ops_router
+from hotpot.orders.api import router as orders_router
+
+log = structlog.get_logger(__name__)
+
+DEPENDENCY_CHECK_SECONDS = 10.0
+
+
+def build_context(settings: Settings) -> AppContext:
+    if not settings.database_url:
+        raise ConfigError("DATABASE_URL is not set (hotpot serve starts an embedded one)")
+    db = Database(settings.database_url, settings.database_replica_url, settings.db_pool_size)
+    cache = Cache(settings.redis_url)
+    return AppContext(
+        settings=settings,
+        db=db,
+        cache=cache,
+        limiter=RateLimiter(cache),
+        vault=PiiVault(settings.encryption_key_bytes),
+    )
+
+
+async def _watch_dependencies(ctx: AppContext) -> None:
+    """Keep the dependency gauges current; these never fail a probe."""
+    while True:
+        with contextlib.suppress(Exception):
+            await ctx.db.ping(1.0)
+            await ctx.cache.ping()
+            await ctx.db.check_replica()
+        await asyncio.sleep(DEPENDENCY_CHECK_SECONDS)
+
+
+async def _internal_error(_: Request, exc: Exception) -> Response:
+    log.error("unhandled error", error_type=type(exc).__name__, exc_info=exc)
+    return problems.problem_response(500, "internal_error", "an unexpected error occurred")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    ctx = build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(_watch_dependencies(ctx))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await ctx.cache.close()
+            await ctx.db.dispose()
+
+    app = FastAPI(
+        title="The Hot Pot Spot API",
+        version="1.0.0",
+        description=(
+            "Restaurant franchise network with on-chain loyalty tokens. Amounts are integer "
+            "tetri (1 GEL = 100 tetri). Errors are application/problem+json with a stable `code`."
+        ),
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.context = ctx
+    problems.install(app)
+    app.add_exception_handler(Exception, _internal_error)
+    for router in (ops_router, accounts_router, network_router, menu_router, orders_router):
+        app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+        )
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory uvicorn workers call (`hotpot serve --workers N`)."""
+    from hotpot.config import load_settings
+    from hotpot.ops.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,134 @@
+"""Settings from the environment: one validated object, read once at start."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Local development values only. The service refuses them when HOTPOT_ENV=production.
+DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"  # noqa: S105
+DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"dev-only-encryption-key-32bytes!").decode()
+
+SECRET_VARIABLES = {"JWT_SECRET": DEV_JWT_SECRET, "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY}
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or unusable; the message names the variable."""
+
+
+def _decode_key(value: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(value.encode())
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("ENCRYPTION_KEY must be 32 bytes, base64url-encoded") from exc
+    if len(raw) != 32:
+        raise ValueError("ENCRYPTION_KEY must be 32 bytes, base64url-encoded")
+    return raw
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    hotpot_env: Environment = Environment.DEVELOPMENT
+    database_url: str | None = None
+    database_replica_url: str | None = None
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    jwt_secret: str | None = None
+    encryption_key: str | None = None
+    port: int = Field(default=8080, ge=1, le=65535)
+    host: str = "127.0.0.1"
+    hotpot_data_dir: Path = Path(".hotpot")
+    # Embedded servers are started only when the matching URL is unset and this is on.
+    hotpot_embedded: bool = True
+    hotpot_seed_demo: bool = True
+    hotpot_profiling_enabled: bool = False
+
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=14 * 86_400, ge=300)
+    siwe_domain: str = "localhost:8080"
+    siwe_uri: str = "http://localhost:8080"
+    siwe_chain_id: int = 31337
+    siwe_nonce_ttl_seconds: int = Field(default=600, ge=30)
+
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    rate_limit_login_per_minute: int = Field(default=10, ge=1)
+    rate_limit_register_per_hour: int = Field(default=20, ge=1)
+    rate_limit_orders_per_minute: int = Field(default=120, ge=1)
+    menu_cache_ttl_seconds: int = Field(default=300, ge=1)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    idempotency_in_flight_seconds: int = Field(default=60, ge=1)
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Settings:
+        if self.hotpot_env is Environment.PRODUCTION:
+            for name, dev_value in SECRET_VARIABLES.items():
+                value = getattr(self, name.lower())
+                if not value:
+                    raise ConfigError(f"{name} must be set when HOTPOT_ENV=production")
+                if value == dev_value:
+                    raise ConfigError(
+                        f"{name} is the development default; set a real secret for production"
+                    )
+            if self.jwt_secret is not None and len(self.jwt_secret) < 32:
+                raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+            if not self.database_url:
+                raise ConfigError("DATABASE_URL must be set when HOTPOT_ENV=production")
+        if self.encryption_key:
+            _decode_key(self.encryption_key)
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.hotpot_env is Environment.PRODUCTION
+
+    @property
+    def effective_jwt_secret(self) -> str:
+        return self.jwt_secret or DEV_JWT_SECRET
+
+    @cached_property
+    def encryption_key_bytes(self) -> bytes:
+        return _decode_key(self.encryption_key or DEV_ENCRYPTION_KEY)
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment; raise ConfigError naming the variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(problems) from exc

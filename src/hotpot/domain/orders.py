@@ -1,0 +1,125 @@
+"""The order state machine and who may move an order, as pure rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    IN_PROGRESS = "IN_PROGRESS"
+    READY = "READY"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    FRANCHISEE = "franchisee"
+    CHEF = "chef"
+    CASHIER = "cashier"
+    COMPLIANCE = "compliance"
+    CUSTOMER = "customer"
+    TERMINAL = "terminal"
+
+
+STAFF_ROLES = frozenset({Role.OWNER, Role.FRANCHISEE, Role.CHEF, Role.CASHIER, Role.COMPLIANCE})
+
+# Who may take each transition. Staff other than the owner act only at their own node;
+# a customer only on their own order (both checked by `may_transition`).
+_FRONT_OF_HOUSE = frozenset({Role.OWNER, Role.FRANCHISEE, Role.CASHIER, Role.CHEF, Role.TERMINAL})
+_KITCHEN = frozenset({Role.OWNER, Role.FRANCHISEE, Role.CHEF})
+TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Role]] = {
+    (OrderStatus.PENDING, OrderStatus.CONFIRMED): _FRONT_OF_HOUSE,
+    (OrderStatus.CONFIRMED, OrderStatus.IN_PROGRESS): _KITCHEN,
+    (OrderStatus.IN_PROGRESS, OrderStatus.READY): _KITCHEN,
+    (OrderStatus.READY, OrderStatus.COMPLETED): _FRONT_OF_HOUSE,
+    (OrderStatus.PENDING, OrderStatus.CANCELLED): _FRONT_OF_HOUSE | {Role.CUSTOMER},
+    (OrderStatus.CONFIRMED, OrderStatus.CANCELLED): _FRONT_OF_HOUSE,
+}
+
+
+class TransitionRefused(Exception):
+    """A transition the rules do not allow; `code` is stable for API clients."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a person's role (and node for node staff) or a POS terminal."""
+
+    role: Role
+    id: UUID
+    node_ids: frozenset[UUID] = frozenset()
+
+    def acts_at(self, node_id: UUID) -> bool:
+        return self.role is Role.OWNER or node_id in self.node_ids
+
+
+def check_transition(
+    actor: Actor,
+    *,
+    current: OrderStatus,
+    target: OrderStatus,
+    order_node: UUID,
+    order_customer: UUID,
+    reason: str | None,
+) -> None:
+    """Raise TransitionRefused unless `actor` may move the order from `current` to `target`."""
+    allowed = TRANSITIONS.get((current, target))
+    if allowed is None:
+        raise TransitionRefused(
+            "invalid_transition", f"an order in {current} cannot move to {target}"
+        )
+    if actor.role not in allowed:
+        raise TransitionRefused(
+            "forbidden_transition", f"role {actor.role} may not move an order to {target}"
+        )
+    if actor.role is Role.CUSTOMER:
+        if actor.id != order_customer:
+            raise TransitionRefused("forbidden_transition", "this order belongs to someone else")
+    elif not actor.acts_at(order_node):
+        raise TransitionRefused("forbidden_transition", "this order belongs to another node")
+    if current is OrderStatus.CONFIRMED and target is OrderStatus.CANCELLED and not reason:
+        raise TransitionRefused("reason_required", "cancelling a confirmed order needs a reason")
+
+
+def releases_stock(current: OrderStatus, target: OrderStatus) -> bool:
+    """Cancelling after confirmation gives the portions back."""
+    return current is OrderStatus.CONFIRMED and target is OrderStatus.CANCELLED
+
+
+def reserves_stock(current: OrderStatus, target: OrderStatus) -> bool:
+    return current is OrderStatus.PENDING and target is OrderStatus.CONFIRMED
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    item_id: UUID
+    quantity: int
+    unit_price_tetri: int
+
+    @property
+    def total_tetri(self) -> int:
+        return self.quantity * self.unit_price_tetri
+
+
+def order_total(lines: Iterable[PricedLine]) -> int:
+    """The server's total from menu prices, in integer tetri."""
+    return sum(line.total_tetri for line in lines)
+
+
+def merge_lines(lines: Iterable[tuple[UUID, int]]) -> list[tuple[UUID, int]]:
+    """One line per item: the same dish named twice is one line with the summed quantity."""
+    merged: dict[UUID, int] = {}
+    for item_id, quantity in lines:
+        merged[item_id] = merged.get(item_id, 0) + quantity
+    return list(merged.items())

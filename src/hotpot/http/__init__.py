@@ -1,0 +1,1 @@
+"""HTTP conventions shared by every slice: problem errors, pagination, middleware."""

@@ -1,0 +1,77 @@
+"""Who is calling: a person (staff or customer) or a POS terminal, from a Bearer token."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from hotpot.accounts.tokens import TokenInvalid, decode_access_token
+from hotpot.adapters.tables import terminals
+from hotpot.context import Ctx
+from hotpot.domain.orders import Actor, Role
+from hotpot.http.problems import ApiError
+
+_bearer = HTTPBearer(auto_error=False, description="JWT access token from /api/v1/auth/*")
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+async def current_actor(
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(
+            401, "unauthenticated", "a Bearer access token is required", headers=_UNAUTHORIZED
+        )
+    try:
+        claims = decode_access_token(ctx.settings.effective_jwt_secret, credentials.credentials)
+        role = Role(claims.role)
+    except (TokenInvalid, ValueError) as exc:
+        raise ApiError(
+            401, "invalid_token", "the access token is invalid or expired", headers=_UNAUTHORIZED
+        ) from exc
+    if role is Role.TERMINAL:
+        # A terminal removed from the whitelist loses access at once, not at token expiry.
+        async with ctx.db.read() as conn:
+            whitelisted = await conn.scalar(
+                select(terminals.c.whitelisted).where(terminals.c.id == claims.subject)
+            )
+        if not whitelisted:
+            raise ApiError(403, "terminal_not_whitelisted", "this terminal is not whitelisted")
+    return Actor(role=role, id=claims.subject, node_ids=frozenset(claims.node_ids))
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Actor]]:
+    allowed = frozenset(roles)
+
+    async def dependency(actor: CurrentActor) -> Actor:
+        if actor.role not in allowed:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"this action needs one of the roles: {', '.join(sorted(allowed))}",
+            )
+        return actor
+
+    return dependency
+
+
+def client_address(request: Request, trusted_hops: int) -> str:
+    """The caller's address; X-Forwarded-For is believed only behind trusted proxies."""
+    if trusted_hops > 0:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        hops = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if len(hops) >= trusted_hops:
+            return hops[-trusted_hops]
+    return request.client.host if request.client else "unknown"
+
+
+OwnerOnly = Annotated[Actor, Depends(require_roles(Role.OWNER))]

@@ -1,0 +1,123 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs a large share of a fast read).
+
+RequestContext: takes or sets X-Request-ID, records the RED metrics under the route
+template, writes one access-log line, and enforces the request body limit (413).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hotpot.http.problems import PROBLEM_CONTENT_TYPE, problem_body
+from hotpot.ops.logging import REQUEST_ID
+from hotpot.ops.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+log = structlog.get_logger("hotpot.access")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+UNMATCHED_PATH = "<unmatched>"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_PATH
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = (
+            incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        )
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                response_started = True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                await self._too_large(send_wrapper)
+                return
+            received = 0
+
+            async def receive_wrapper() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_body_bytes:
+                        raise BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, receive_wrapper, send_wrapper)
+            except BodyTooLarge:
+                if not response_started:
+                    await self._too_large(send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            method = str(scope.get("method", "GET"))
+            path = _route_template(scope)
+            HTTP_REQUESTS.labels(method, path, str(status)).inc()
+            HTTP_DURATION.labels(method, path).observe(elapsed)
+            fields: dict[str, Any] = {
+                "http.request.method": method,
+                "url.path": scope.get("path", ""),
+                "http.route": path,
+                "http.response.status_code": status,
+                "event.duration": int(elapsed * 1e9),
+            }
+            log.info("request", **fields)
+            REQUEST_ID.reset(token)
+
+    async def _too_large(self, send: Send) -> None:
+        body = problem_body(
+            413, "body_too_large", f"the request body exceeds {self.max_body_bytes} bytes"
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

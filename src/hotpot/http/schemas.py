@@ -1,0 +1,39 @@
+"""Base request/response models: unknown fields are refused (422)."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Request bodies: an unknown field is an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(Out, Generic[T]):
+    items: list[T]
+    limit: int = Field(ge=1, le=100)
+    offset: int = Field(ge=0)
+    next_offset: int | None = Field(
+        default=None, description="offset of the next page; null on the last page"
+    )
+
+
+def page_of(items: list[T], limit: int, offset: int) -> Page[T]:
+    """Callers fetch limit+1 rows; the extra one only tells that another page exists."""
+    has_more = len(items) > limit
+    return Page[T](
+        items=items[:limit],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if has_more else None,
+    )

@@ -1,0 +1,27 @@
+"""Keys of the cached public menu and their invalidation (called after every menu change)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from sqlalchemy import select
+
+from hotpot.adapters.tables import nodes
+from hotpot.context import AppContext
+
+_PREFIX = "menu:v1:"
+
+
+def menu_key(node_id: UUID | None) -> str:
+    return f"{_PREFIX}{node_id or 'all'}"
+
+
+async def invalidate(ctx: AppContext, node_ids: Iterable[UUID]) -> None:
+    await ctx.cache.delete(menu_key(None), *(menu_key(node) for node in node_ids))
+
+
+async def invalidate_all(ctx: AppContext) -> None:
+    async with ctx.db.read() as conn:
+        node_ids = list(await conn.scalars(select(nodes.c.id)))
+    await invalidate(ctx, node_ids)

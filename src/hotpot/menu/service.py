@@ -1,0 +1,146 @@
+"""Menu: the owner's edits and the public read, served as cached bytes with an ETag."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+import orjson
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotpot.context import AppContext
+from hotpot.domain.menu import ItemStatus, may_change_status, total_kcal
+from hotpot.http.problems import ApiError
+from hotpot.menu import repository as repo
+from hotpot.menu.cache import invalidate_all, menu_key
+from hotpot.menu.schemas import IngredientOut, ItemIn, ItemOut, ItemPatch, MenuEntry, MenuOut
+from hotpot.network import repository as network_repo
+
+_ITEM_NOT_FOUND = ApiError(404, "item_not_found", "no menu item with this id")
+
+
+@dataclass(frozen=True)
+class RenderedMenu:
+    body: bytes
+    etag: str
+
+
+def _item_out(row: RowMapping, ingredients: list[RowMapping]) -> ItemOut:
+    return ItemOut(
+        id=row["id"],
+        name=row["name"],
+        description=row["description"],
+        price_tetri=row["price_tetri"],
+        priority=row["priority"],
+        cooking_minutes=row["cooking_minutes"],
+        status=ItemStatus(row["status"]),
+        ingredients=[IngredientOut.model_validate(g) for g in ingredients],
+        total_kcal=total_kcal(g["kcal"] for g in ingredients),
+    )
+
+
+async def _items_out(conn: AsyncConnection, rows: list[RowMapping]) -> list[ItemOut]:
+    ingredients = await repo.ingredients_of(conn, [row["id"] for row in rows])
+    return [_item_out(row, ingredients.get(row["id"], [])) for row in rows]
+
+
+async def create_item(ctx: AppContext, data: ItemIn, actor_id: UUID) -> ItemOut:
+    """Only the owner adds items straight to the menu: they start ACTIVE."""
+    item_id = uuid4()
+    async with ctx.db.transaction() as conn:
+        await repo.insert_item(
+            conn,
+            {
+                "id": item_id,
+                **data.model_dump(exclude={"ingredients"}),
+                "status": ItemStatus.ACTIVE.value,
+                "proposed_by": actor_id,
+            },
+        )
+        await repo.replace_ingredients(conn, item_id, [g.model_dump() for g in data.ingredients])
+        rows = await repo.items(conn, ids=[item_id])
+        (item,) = await _items_out(conn, rows)
+    await invalidate_all(ctx)
+    return item
+
+
+async def update_item(ctx: AppContext, item_id: UUID, data: ItemPatch) -> ItemOut:
+    values = data.model_dump(exclude_unset=True, exclude={"ingredients", "status"})
+    async with ctx.db.transaction() as conn:
+        current = await repo.item_for_update(conn, item_id)
+        if current is None:
+            raise _ITEM_NOT_FOUND
+        if data.status is not None:
+            if not may_change_status(ItemStatus(current["status"]), data.status):
+                raise ApiError(
+                    409,
+                    "invalid_status_change",
+                    f"an item in {current['status']} cannot be set to {data.status}",
+                )
+            values["status"] = data.status.value
+        if values:
+            await repo.update_item(conn, item_id, values)
+        if data.ingredients is not None:
+            await repo.replace_ingredients(
+                conn, item_id, [g.model_dump() for g in data.ingredients]
+            )
+        (item,) = await _items_out(conn, await repo.items(conn, ids=[item_id]))
+    await invalidate_all(ctx)
+    return item
+
+
+async def get_item(ctx: AppContext, item_id: UUID, include_hidden: bool) -> ItemOut:
+    async with ctx.db.read() as conn:
+        rows = await repo.items(conn, ids=[item_id])
+        if not rows or (not include_hidden and rows[0]["status"] != ItemStatus.ACTIVE):
+            raise _ITEM_NOT_FOUND
+        (item,) = await _items_out(conn, rows)
+    return item
+
+
+async def list_items(
+    ctx: AppContext, status: ItemStatus | None, limit: int, offset: int
+) -> list[ItemOut]:
+    async with ctx.db.read() as conn:
+        rows = await repo.items(
+            conn, status=status.value if status else None, limit=limit + 1, offset=offset
+        )
+        return await _items_out(conn, rows)
+
+
+async def _render(ctx: AppContext, node_id: UUID | None) -> bytes:
+    async with ctx.db.read() as conn:
+        portions: dict[UUID, int] | None = None
+        if node_id is not None:
+            node = await network_repo.node(conn, node_id)
+            if node is None or not node["active"]:
+                raise ApiError(404, "node_not_found", "no active node with this id")
+            portions = await repo.portions_at(conn, node_id)
+        items = await _items_out(conn, await repo.items(conn, status=ItemStatus.ACTIVE.value))
+    entries = []
+    for item in items:
+        left = None if portions is None else portions.get(item.id, 0)
+        entries.append(
+            MenuEntry(
+                **item.model_dump(),
+                portions=left,
+                sold_out=None if left is None else left == 0,
+            )
+        )
+    return orjson.dumps(MenuOut(node_id=node_id, items=entries).model_dump(mode="json"))
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+async def public_menu(ctx: AppContext, node_id: UUID | None) -> RenderedMenu:
+    """The customer-facing menu: from Redis when cached, else rendered and cached."""
+    key = menu_key(node_id)
+    body = await ctx.cache.get(key)
+    if body is None:
+        body = await _render(ctx, node_id)
+        await ctx.cache.set(key, body, ctx.settings.menu_cache_ttl_seconds)
+    return RenderedMenu(body=body, etag=_etag(body))

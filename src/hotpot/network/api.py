@@ -1,0 +1,90 @@
+"""HTTP routes of the network slice."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from hotpot.context import Ctx
+from hotpot.http.auth import CurrentActor, OwnerOnly
+from hotpot.http.pagination import Paging
+from hotpot.http.problems import errors
+from hotpot.http.schemas import Page, page_of
+from hotpot.network import service
+from hotpot.network.schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
+    NodeIn,
+    NodeOut,
+    NodePatch,
+    TerminalCreated,
+    TerminalIn,
+    TerminalOut,
+    TerminalPatch,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["network"], responses=errors(422))
+
+
+@router.get("/nodes", response_model=Page[NodeOut])
+async def list_nodes(
+    ctx: Ctx,
+    paging: Paging,
+    include_inactive: Annotated[bool, Query()] = False,
+) -> Page[NodeOut]:
+    items = await service.list_nodes(ctx, not include_inactive, paging.limit, paging.offset)
+    return page_of(items, paging.limit, paging.offset)
+
+
+@router.post("/nodes", status_code=201, response_model=NodeOut, responses=errors(401, 403))
+async def create_node(body: NodeIn, ctx: Ctx, _: OwnerOnly) -> NodeOut:
+    return await service.create_node(ctx, body)
+
+
+@router.patch("/nodes/{node_id}", response_model=NodeOut, responses=errors(401, 403, 404))
+async def update_node(node_id: UUID, body: NodePatch, ctx: Ctx, _: OwnerOnly) -> NodeOut:
+    return await service.update_node(ctx, node_id, body)
+
+
+@router.post(
+    "/nodes/{node_id}/terminals",
+    status_code=201,
+    response_model=TerminalCreated,
+    responses=errors(401, 403, 404),
+)
+async def create_terminal(
+    node_id: UUID, body: TerminalIn, ctx: Ctx, _: OwnerOnly
+) -> TerminalCreated:
+    return await service.create_terminal(ctx, node_id, body.name)
+
+
+@router.get(
+    "/nodes/{node_id}/terminals", response_model=Page[TerminalOut], responses=errors(401, 403)
+)
+async def list_terminals(
+    node_id: UUID, ctx: Ctx, actor: CurrentActor, paging: Paging
+) -> Page[TerminalOut]:
+    items = await service.list_terminals(ctx, actor, node_id, paging.limit, paging.offset)
+    return page_of(items, paging.limit, paging.offset)
+
+
+@router.patch(
+    "/terminals/{terminal_id}", response_model=TerminalOut, responses=errors(401, 403, 404)
+)
+async def update_terminal(
+    terminal_id: UUID, body: TerminalPatch, ctx: Ctx, _: OwnerOnly
+) -> TerminalOut:
+    return await service.set_whitelisted(ctx, terminal_id, body.whitelisted)
+
+
+@router.put(
+    "/nodes/{node_id}/availability/{item_id}",
+    response_model=AvailabilityOut,
+    responses=errors(401, 403, 404),
+)
+async def set_availability(
+    node_id: UUID, item_id: UUID, body: AvailabilityIn, ctx: Ctx, actor: CurrentActor
+) -> AvailabilityOut:
+    return await service.set_availability(ctx, actor, node_id, item_id, body.portions)

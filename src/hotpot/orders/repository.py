@@ -1,0 +1,155 @@
+"""SQL for orders: creation, the guarded status change, and stock moves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotpot.adapters.tables import (
+    availability,
+    menu_items,
+    nodes,
+    order_events,
+    order_lines,
+    orders,
+)
+
+
+async def node_active(conn: AsyncConnection, node_id: UUID) -> bool | None:
+    return await conn.scalar(select(nodes.c.active).where(nodes.c.id == node_id))
+
+
+async def items_with_stock(
+    conn: AsyncConnection, node_id: UUID, item_ids: Sequence[UUID]
+) -> dict[UUID, RowMapping]:
+    stmt = (
+        select(
+            menu_items.c.id,
+            menu_items.c.status,
+            menu_items.c.price_tetri,
+            func.coalesce(availability.c.portions, 0).label("portions"),
+        )
+        .select_from(
+            menu_items.outerjoin(
+                availability,
+                and_(availability.c.item_id == menu_items.c.id, availability.c.node_id == node_id),
+            )
+        )
+        .where(menu_items.c.id.in_(item_ids))
+    )
+    return {row["id"]: row for row in (await conn.execute(stmt)).mappings()}
+
+
+async def insert_order(
+    conn: AsyncConnection, order: dict[str, Any], lines: list[dict[str, Any]], actor: str
+) -> None:
+    await conn.execute(insert(orders).values(**order))
+    await conn.execute(insert(order_lines), lines)
+    await conn.execute(
+        insert(order_events).values(
+            order_id=order["id"], from_status=None, to_status=order["status"], actor=actor
+        )
+    )
+
+
+async def order_for_update(conn: AsyncConnection, order_id: UUID) -> RowMapping | None:
+    stmt = select(orders).where(orders.c.id == order_id).with_for_update()
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def lines_of(
+    conn: AsyncConnection, order_ids: Sequence[UUID]
+) -> dict[UUID, list[RowMapping]]:
+    grouped: dict[UUID, list[RowMapping]] = {order_id: [] for order_id in order_ids}
+    if not order_ids:
+        return grouped
+    stmt = (
+        select(order_lines)
+        .where(order_lines.c.order_id.in_(order_ids))
+        .order_by(order_lines.c.order_id, order_lines.c.line_no)
+    )
+    for row in (await conn.execute(stmt)).mappings():
+        grouped[row["order_id"]].append(row)
+    return grouped
+
+
+async def take_stock(conn: AsyncConnection, node_id: UUID, item_id: UUID, quantity: int) -> bool:
+    """Atomically take portions; False (and nothing changed) when not enough are left."""
+    stmt = (
+        update(availability)
+        .where(
+            availability.c.node_id == node_id,
+            availability.c.item_id == item_id,
+            availability.c.portions >= quantity,
+        )
+        .values(portions=availability.c.portions - quantity, updated_at=func.now())
+        .returning(availability.c.portions)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def return_stock(conn: AsyncConnection, node_id: UUID, item_id: UUID, quantity: int) -> None:
+    stmt = pg_insert(availability).values(node_id=node_id, item_id=item_id, portions=quantity)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[availability.c.node_id, availability.c.item_id],
+        set_={"portions": availability.c.portions + quantity, "updated_at": func.now()},
+    )
+    await conn.execute(stmt)
+
+
+async def set_status(
+    conn: AsyncConnection,
+    order_id: UUID,
+    current: str,
+    target: str,
+    actor: str,
+    reason: str | None,
+) -> RowMapping | None:
+    values: dict[str, Any] = {"status": target, "updated_at": func.now()}
+    if target == "CANCELLED":
+        values["cancel_reason"] = reason
+    row = await conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.status == current)
+        .values(**values)
+        .returning(*orders.c)
+    )
+    updated = row.mappings().first()
+    if updated is not None:
+        await conn.execute(
+            insert(order_events).values(
+                order_id=order_id, from_status=current, to_status=target, actor=actor, reason=reason
+            )
+        )
+    return updated
+
+
+async def order(conn: AsyncConnection, order_id: UUID) -> RowMapping | None:
+    return (await conn.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
+
+
+async def list_orders(
+    conn: AsyncConnection,
+    *,
+    customer_id: UUID | None,
+    node_ids: Sequence[UUID] | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> list[RowMapping]:
+    stmt = (
+        select(orders).order_by(orders.c.created_at.desc(), orders.c.id).limit(limit).offset(offset)
+    )
+    if customer_id is not None:
+        stmt = stmt.where(orders.c.customer_id == customer_id)
+    if node_ids is not None:
+        stmt = stmt.where(orders.c.node_id.in_(node_ids))
+    if status is not None:
+        stmt = stmt.where(orders.c.status == status)
+    return list((await conn.execute(stmt)).mappings())

@@ -1,0 +1,232 @@
+"""Orders: creation (server-priced, idempotent), the guarded state machine, and reads."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+import orjson
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotpot.context import AppContext
+from hotpot.domain.menu import ItemStatus, orderable
+from hotpot.domain.orders import (
+    Actor,
+    OrderStatus,
+    PricedLine,
+    Role,
+    TransitionRefused,
+    check_transition,
+    merge_lines,
+    order_total,
+    releases_stock,
+    reserves_stock,
+)
+from hotpot.http import idempotency
+from hotpot.http.problems import ApiError
+from hotpot.ops.metrics import ORDERS_TRANSITIONS
+from hotpot.orders import repository as repo
+from hotpot.orders.schemas import LineOut, OrderIn, OrderOut
+
+_ORDER_NOT_FOUND = ApiError(404, "order_not_found", "no order with this id")
+
+
+def _order_out(row: RowMapping, lines: list[RowMapping]) -> OrderOut:
+    return OrderOut(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        node_id=row["node_id"],
+        status=OrderStatus(row["status"]),
+        total_tetri=row["total_tetri"],
+        cancel_reason=row["cancel_reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        lines=[
+            LineOut(
+                item_id=line["item_id"],
+                quantity=line["quantity"],
+                unit_price_tetri=line["unit_price_tetri"],
+                line_total_tetri=line["quantity"] * line["unit_price_tetri"],
+            )
+            for line in lines
+        ],
+    )
+
+
+async def _load(conn: AsyncConnection, order_id: UUID) -> OrderOut:
+    row = await repo.order(conn, order_id)
+    if row is None:
+        raise _ORDER_NOT_FOUND
+    return _order_out(row, (await repo.lines_of(conn, [order_id]))[order_id])
+
+
+async def _insert_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> UUID:
+    active = await repo.node_active(conn, data.node_id)
+    if not active:
+        raise ApiError(404, "node_not_found", "no active node with this id")
+    wanted = merge_lines((line.item_id, line.quantity) for line in data.lines)
+    stock = await repo.items_with_stock(conn, data.node_id, [item_id for item_id, _ in wanted])
+    priced: list[PricedLine] = []
+    for item_id, quantity in wanted:
+        item = stock.get(item_id)
+        if item is None or item["status"] != ItemStatus.ACTIVE:
+            raise ApiError(422, "item_not_orderable", f"menu item {item_id} is not on the menu")
+        if not orderable(ItemStatus(item["status"]), item["portions"], quantity):
+            raise ApiError(
+                409, "sold_out", f"menu item {item_id} has {item['portions']} portions left here"
+            )
+        priced.append(PricedLine(item_id, quantity, item["price_tetri"]))
+    order_id = uuid4()
+    await repo.insert_order(
+        conn,
+        {
+            "id": order_id,
+            "customer_id": actor.id,
+            "node_id": data.node_id,
+            "status": OrderStatus.PENDING.value,
+            "total_tetri": order_total(priced),
+        },
+        [
+            {
+                "order_id": order_id,
+                "line_no": number,
+                "item_id": line.item_id,
+                "quantity": line.quantity,
+                "unit_price_tetri": line.unit_price_tetri,
+            }
+            for number, line in enumerate(priced, start=1)
+        ],
+        actor=f"{actor.role}:{actor.id}",
+    )
+    return order_id
+
+
+async def create_order(
+    ctx: AppContext, actor: Actor, data: OrderIn, idempotency_key: str | None
+) -> tuple[int, bytes]:
+    """Returns (status, JSON body): a replay returns the stored first response byte for byte."""
+    claimed: idempotency.Claim | None = None
+    if idempotency_key is not None:
+        fingerprint = idempotency.request_fingerprint(
+            "POST", "/api/v1/orders", data.model_dump(mode="json")
+        )
+        outcome = await idempotency.claim(
+            ctx.db,
+            str(actor.id),
+            idempotency_key,
+            fingerprint,
+            ctx.settings.idempotency_in_flight_seconds,
+        )
+        if isinstance(outcome, idempotency.StoredResponse):
+            return outcome.status_code, outcome.body
+        claimed = outcome
+    try:
+        async with ctx.db.transaction() as conn:
+            order_id = await _insert_order(conn, actor, data)
+            body = orjson.dumps((await _load(conn, order_id)).model_dump(mode="json"))
+            if claimed is not None:
+                await claimed.complete(conn, 201, body)
+    except BaseException:
+        if claimed is not None:
+            await idempotency.release(ctx.db, claimed)
+        raise
+    ORDERS_TRANSITIONS.labels(OrderStatus.PENDING.value).inc()
+    return 201, body
+
+
+async def transition(
+    ctx: AppContext, actor: Actor, order_id: UUID, target: OrderStatus, reason: str | None
+) -> OrderOut:
+    async with ctx.db.transaction() as conn:
+        row = await repo.order_for_update(conn, order_id)
+        if row is None or not _may_see(actor, row):
+            raise _ORDER_NOT_FOUND
+        current = OrderStatus(row["status"])
+        if current is target:
+            # A retried transition is answered with the order as it is, not an error.
+            return await _load(conn, order_id)
+        try:
+            check_transition(
+                actor,
+                current=current,
+                target=target,
+                order_node=row["node_id"],
+                order_customer=row["customer_id"],
+                reason=reason,
+            )
+        except TransitionRefused as exc:
+            status = 403 if exc.code == "forbidden_transition" else 409
+            if exc.code == "reason_required":
+                status = 422
+            raise ApiError(status, exc.code, exc.detail) from exc
+        lines = (await repo.lines_of(conn, [order_id]))[order_id]
+        if reserves_stock(current, target):
+            # A fixed lock order (by item id) so two confirmations cannot deadlock.
+            for line in sorted(lines, key=lambda line: line["item_id"]):
+                if not await repo.take_stock(
+                    conn, row["node_id"], line["item_id"], line["quantity"]
+                ):
+                    raise ApiError(
+                        409, "sold_out", f"not enough portions of {line['item_id']} left to confirm"
+                    )
+        elif releases_stock(current, target):
+            for line in sorted(lines, key=lambda line: line["item_id"]):
+                await repo.return_stock(conn, row["node_id"], line["item_id"], line["quantity"])
+        updated = await repo.set_status(
+            conn, order_id, current.value, target.value, f"{actor.role}:{actor.id}", reason
+        )
+        assert updated is not None  # the row is locked FOR UPDATE
+        result = _order_out(updated, lines)
+    ORDERS_TRANSITIONS.labels(target.value).inc()
+    return result
+
+
+def _may_see(actor: Actor, row: RowMapping) -> bool:
+    if actor.role is Role.CUSTOMER:
+        return bool(row["customer_id"] == actor.id)
+    if actor.role is Role.COMPLIANCE:
+        return False
+    return actor.acts_at(row["node_id"])
+
+
+async def get_order(ctx: AppContext, actor: Actor, order_id: UUID) -> OrderOut:
+    async with ctx.db.transaction() as conn:
+        row = await repo.order(conn, order_id)
+        # Someone else's order is reported as missing, so ids cannot be probed.
+        if row is None or not _may_see(actor, row):
+            raise _ORDER_NOT_FOUND
+        return _order_out(row, (await repo.lines_of(conn, [order_id]))[order_id])
+
+
+async def list_orders(
+    ctx: AppContext,
+    actor: Actor,
+    node_id: UUID | None,
+    status: OrderStatus | None,
+    limit: int,
+    offset: int,
+) -> list[OrderOut]:
+    customer_id: UUID | None = None
+    node_ids: list[UUID] | None = None
+    if actor.role is Role.CUSTOMER:
+        customer_id = actor.id
+        node_ids = [node_id] if node_id else None
+    elif actor.role is Role.OWNER:
+        node_ids = [node_id] if node_id else None
+    elif actor.role is Role.COMPLIANCE:
+        raise ApiError(403, "forbidden", "compliance staff do not read orders")
+    else:
+        if node_id is not None and not actor.acts_at(node_id):
+            raise ApiError(403, "forbidden", "this node is not yours")
+        node_ids = [node_id] if node_id else sorted(actor.node_ids)
+    async with ctx.db.transaction() as conn:
+        rows = await repo.list_orders(
+            conn,
+            customer_id=customer_id,
+            node_ids=node_ids,
+            status=status.value if status else None,
+            limit=limit + 1,
+            offset=offset,
+        )
+        lines = await repo.lines_of(conn, [row["id"] for row in rows])
+    return [_order_out(row, lines[row["id"]]) for row in rows]

@@ -1,0 +1,109 @@
+"""Starting the platform: embedded servers when nothing is configured, migrations, seed, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+import uvicorn
+
+from hotpot.adapters.database import migrate
+from hotpot.adapters.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServerError
+from hotpot.config import Settings
+from hotpot.ops.logging import configure_logging
+
+log = structlog.get_logger(__name__)
+
+
+@contextmanager
+def embedded_services(settings: Settings) -> Iterator[Settings]:
+    """Start embedded PostgreSQL/Redis for whatever URL is unset; stop them on exit."""
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    updates: dict[str, str] = {}
+    try:
+        if not settings.database_url and settings.hotpot_embedded:
+            postgres = EmbeddedPostgres(settings.hotpot_data_dir / "postgres")
+            updates["database_url"] = postgres.start()
+            started.append(postgres)
+        if not settings.redis_url and settings.hotpot_embedded:
+            redis = EmbeddedRedis(settings.hotpot_data_dir / "redis")
+            try:
+                updates["redis_url"] = redis.start()
+                started.append(redis)
+            except EmbeddedServerError as exc:
+                log.warning("no embedded redis; running without the cache", error=str(exc))
+        yield settings.model_copy(update=updates)
+    finally:
+        for server in reversed(started):
+            with contextlib.suppress(EmbeddedServerError):
+                server.stop()
+
+
+async def _seed_if_new(settings: Settings) -> None:
+    from hotpot.app import build_context
+    from hotpot.seed import demo_needed, seed_demo
+
+    ctx = build_context(settings)
+    try:
+        if await demo_needed(ctx):
+            await seed_demo(ctx, settings.hotpot_data_dir)
+            log.info(
+                "demo network seeded",
+                credentials_file=str(settings.hotpot_data_dir / "demo-credentials.json"),
+            )
+    finally:
+        await ctx.cache.close()
+        await ctx.db.dispose()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def serve(settings: Settings, workers: int = 1) -> None:
+    configure_logging(settings.log_level)
+    # uvicorn re-raises the signal it caught once it has shut down; as an exception (not
+    # the default action) it lets us stop the embedded servers on the way out.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with embedded_services(settings) as running:
+        assert running.database_url is not None
+        migrate(running.database_url)
+        if running.hotpot_seed_demo and not running.is_production:
+            asyncio.run(_seed_if_new(running))
+        log.info("serving", host=running.host, port=running.port, workers=workers)
+        if workers > 1:
+            # Worker processes read their settings from the environment, and share metrics
+            # through prometheus-client's multiprocess files.
+            os.environ["DATABASE_URL"] = running.database_url
+            if running.redis_url:
+                os.environ["REDIS_URL"] = running.redis_url
+            os.environ.setdefault(
+                "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hotpot-prom-")
+            )
+            uvicorn.run(
+                "hotpot.app:app_from_environment",
+                factory=True,
+                host=running.host,
+                port=running.port,
+                workers=workers,
+                log_config=None,
+                access_log=False,
+                proxy_headers=running.trusted_proxy_hops > 0,
+            )
+        else:
+            from hotpot.app import create_app
+
+            uvicorn.run(
+                create_app(running),
+                host=running.host,
+                port=running.port,
+                log_config=None,
+                access_log=False,
+                proxy_headers=running.trusted_proxy_hops > 0,
+            )
