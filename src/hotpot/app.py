@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from hotpot.accounts.api import router as accounts_router
+from hotpot.accounts.passwords import use_profile
 from hotpot.accounts.pii import PiiVault
 from hotpot.adapters.cache import Cache
 from hotpot.adapters.database import Database
@@ -35,7 +36,7 @@ def build_context(settings: Settings) -> AppContext:
     if not settings.database_url:
         raise ConfigError("DATABASE_URL is not set (hotpot serve starts an embedded one)")
     db = Database(settings.database_url, settings.database_replica_url, settings.db_pool_size)
-    cache = Cache(settings.redis_url)
+    cache = Cache(settings.redis_url, namespace=settings.redis_namespace)
     return AppContext(
         settings=settings,
         db=db,
@@ -61,6 +62,7 @@ async def _internal_error(_: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    use_profile(settings.password_hash_profile)
     ctx = build_context(settings)
 
     @asynccontextmanager

@@ -7,7 +7,7 @@ import binascii
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     database_replica_url: str | None = None
     redis_url: str | None = None
+    redis_namespace: str = Field(default="hotpot", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     log_level: str = "INFO"
     jwt_secret: str | None = None
     encryption_key: str | None = None
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     hotpot_embedded: bool = True
     hotpot_seed_demo: bool = True
     hotpot_profiling_enabled: bool = False
+    password_hash_profile: Literal["rfc9106-low-memory", "cheapest-for-tests"] = (
+        "rfc9106-low-memory"
+    )
 
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=14 * 86_400, ge=300)
@@ -101,6 +105,8 @@ class Settings(BaseSettings):
                     )
             if self.jwt_secret is not None and len(self.jwt_secret) < 32:
                 raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+            if self.password_hash_profile != "rfc9106-low-memory":
+                raise ConfigError("PASSWORD_HASH_PROFILE must not be lowered in production")
             if not self.database_url:
                 raise ConfigError("DATABASE_URL must be set when HOTPOT_ENV=production")
         if self.encryption_key:

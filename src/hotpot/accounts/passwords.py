@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from typing import Literal
+
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+HashProfile = Literal["rfc9106-low-memory", "cheapest-for-tests"]
+
+_PROFILES = {
+    # RFC 9106's second recommendation: t=3, 64 MiB, p=4.
+    "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
+    # Only for test suites that create hundreds of accounts; refused in production.
+    "cheapest-for-tests": profiles.CHEAPEST,
+}
+
+_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 # Verified against when the account does not exist, so timing does not reveal which.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_dummy_hash = _hasher.hash("not-a-real-password")
+
+
+def use_profile(profile: HashProfile) -> None:
+    """Choose the cost of new hashes; existing hashes verify whatever their parameters."""
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher.from_parameters(_PROFILES[profile])
+    _dummy_hash = _hasher.hash("not-a-real-password")
 
 
 def hash_secret(secret: str) -> str:
@@ -16,6 +34,6 @@ def hash_secret(secret: str) -> str:
 
 def verify_secret(stored_hash: str | None, secret: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, secret) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash, secret) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False

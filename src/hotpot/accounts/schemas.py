@@ -10,7 +10,7 @@ from pydantic import EmailStr, Field, model_validator
 from hotpot.http.schemas import Out, Strict
 
 Password = Field(min_length=10, max_length=128)
-Phone = Field(pattern=r"^\+?[0-9 ()-]{7,20}$")
+Phone = Field(default=None, pattern=r"^\+?[0-9 ()-]{7,20}$")
 StaffRole = Literal["owner", "franchisee", "chef", "cashier", "compliance"]
 
 

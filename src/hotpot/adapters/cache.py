@@ -20,7 +20,9 @@ BREAKER_SECONDS = 5.0
 
 
 class Cache:
-    def __init__(self, url: str | None, timeout: float = 0.25) -> None:
+    def __init__(self, url: str | None, timeout: float = 0.25, namespace: str = "hotpot") -> None:
+        # Every key is prefixed, so environments (or test runs) can share one Redis.
+        self._prefix = f"{namespace}:"
         self._redis: Redis | None = (
             Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
             if url
@@ -56,7 +58,7 @@ class Cache:
             return None
         try:
             await self._flush_pending(redis)
-            value = await redis.get(key)
+            value = await redis.get(self._prefix + key)
         except (RedisError, OSError) as exc:
             self._trip(exc)
             return None
@@ -67,11 +69,12 @@ class Cache:
         if redis is None:
             return
         try:
-            await redis.set(key, value, ex=ttl_seconds)
+            await redis.set(self._prefix + key, value, ex=ttl_seconds)
         except (RedisError, OSError) as exc:
             self._trip(exc)
 
-    async def delete(self, *keys: str) -> None:
+    async def delete(self, *names: str) -> None:
+        keys = [self._prefix + name for name in names]
         redis = self._available()
         if redis is None:
             self._pending_deletes.update(keys)
@@ -87,12 +90,14 @@ class Cache:
         redis = self._available()
         if redis is None:
             return None
+        key = self._prefix + key
         try:
             async with redis.pipeline(transaction=True) as pipe:
+                # SET NX EX then INCR: the window starts with the first hit (Redis >= 2.6.12).
+                pipe.set(key, 0, ex=window_seconds, nx=True)
                 pipe.incr(key)
-                pipe.expire(key, window_seconds, nx=True)
                 pipe.ttl(key)
-                count, _, ttl = await pipe.execute()
+                _, count, ttl = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._trip(exc)
             return None

@@ -24,6 +24,7 @@ from hotpot.domain.orders import (
 )
 from hotpot.http import idempotency
 from hotpot.http.problems import ApiError
+from hotpot.menu.cache import invalidate
 from hotpot.ops.metrics import ORDERS_TRANSITIONS
 from hotpot.orders import repository as repo
 from hotpot.orders.schemas import LineOut, OrderIn, OrderOut
@@ -177,6 +178,9 @@ async def transition(
         )
         assert updated is not None  # the row is locked FOR UPDATE
         result = _order_out(updated, lines)
+    if reserves_stock(current, target) or releases_stock(current, target):
+        # Portions left are part of the node's cached menu.
+        await invalidate(ctx, [row["node_id"]])
     ORDERS_TRANSITIONS.labels(target.value).inc()
     return result
 
