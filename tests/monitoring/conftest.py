@@ -6,7 +6,8 @@ import shutil
 import subprocess
 
 import pytest
-from monitoring_support import TOOLS_SCRIPT
+
+from tests.monitoring.monitoring_support import TOOLS_SCRIPT
 
 
 @pytest.fixture(scope="session")

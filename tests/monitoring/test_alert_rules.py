@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from monitoring_support import MONITORING, PROMETHEUS_DIR, run_tool
+
+from tests.monitoring.monitoring_support import MONITORING, PROMETHEUS_DIR, run_tool
 
 RULE_FILES = sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))
 TEST_FILES = sorted((PROMETHEUS_DIR / "tests").glob("*.yml"))

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
-from monitoring_support import (
+
+from tests.monitoring.monitoring_support import (
     MONITORING,
     exporter_metric_names,
     grafana_expr_to_promql,

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from logstash_config import parse as parse_logstash
-from monitoring_support import MONITORING, REPO
+
+from tests.monitoring.logstash_config import parse as parse_logstash
+from tests.monitoring.monitoring_support import MONITORING, REPO
 
 COMPOSE_FILE = REPO / "docker-compose.monitoring.yml"
 FILEBEAT = MONITORING / "elk" / "filebeat.yml"
