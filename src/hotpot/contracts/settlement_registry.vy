@@ -17,7 +17,7 @@ initializes: access_control
 
 exports: access_control.__interface__
 
-MAX_BATCH: public(constant(uint256)) = 1024
+MAX_BATCH: public(constant(uint256)) = 512
 # A CIDv1 in base32 (sha2-256) is 59 characters; room for other bases and codecs.
 MAX_CID: public(constant(uint256)) = 128
 SETTLEMENT_ROLE: public(constant(bytes32)) = keccak256("SETTLEMENT_ROLE")

@@ -37,7 +37,7 @@ exports: (
 
 MINTER_ROLE: public(constant(bytes32)) = keccak256("MINTER_ROLE")
 BURNER_ROLE: public(constant(bytes32)) = keccak256("BURNER_ROLE")
-MAX_BATCH: public(constant(uint256)) = 1024
+MAX_BATCH: public(constant(uint256)) = 512
 
 
 @deploy

@@ -42,7 +42,7 @@ exports: (
 MINTER_ROLE: public(constant(bytes32)) = keccak256("MINTER_ROLE")
 COMPLIANCE_ROLE: public(constant(bytes32)) = keccak256("COMPLIANCE_ROLE")
 # The largest batch `mint_batch` takes; the registry passes its batches through.
-MAX_BATCH: public(constant(uint256)) = 1024
+MAX_BATCH: public(constant(uint256)) = 512
 
 # KYC-verified addresses: the only ones that may send or receive a transfer.
 is_allowed: public(HashMap[address, bool])
