@@ -19,7 +19,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_INDEX=${PIP_NO_INDEX} \
     PIP_FIND_LINKS=${PIP_FIND_LINKS}
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# README* rather than README.md: the glob keeps the build working before a README exists.
+COPY pyproject.toml README* ./
 COPY src ./src
 # python3 rather than python: a plain Debian base has no `python` alias.
 RUN python3 -m venv /opt/hotpot \
@@ -52,6 +53,7 @@ ENV PATH=/opt/hotpot/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     HOTPOT_ENV=production \
     HOTPOT_DATA_DIR=/var/lib/hotpot \
+    HOST=0.0.0.0 \
     PORT=8080
 WORKDIR /var/lib/hotpot
 USER 10001:10001
