@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from hotpot.accounts import service as accounts
-from hotpot.accounts.schemas import StaffIn
+from hotpot.accounts.schemas import OfficeStaffIn
 from hotpot.context import AppContext
 
 PASSWORD = "correct-horse-battery"  # test-only credential
@@ -48,7 +48,7 @@ class World:
         world = cls(client, ctx)
         owner_email = unique_email("owner")
         await accounts.create_staff(
-            ctx, StaffIn(email=owner_email, password=PASSWORD, role="owner")
+            ctx, OfficeStaffIn(email=owner_email, password=PASSWORD, role="owner")
         )
         world.tokens["owner"] = await login(client, owner_email)
         franchisee = await world.staff("franchisee")

@@ -19,7 +19,9 @@ from hotpot.adapters.cache import Cache
 from hotpot.adapters.database import Database
 from hotpot.config import ConfigError, Settings
 from hotpot.context import AppContext
+from hotpot.domain.orders import Role
 from hotpot.http import problems
+from hotpot.http.auth import require_roles
 from hotpot.http.middleware import RequestContext
 from hotpot.http.ratelimit import RateLimiter
 from hotpot.menu.api import router as menu_router
@@ -93,6 +95,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(Exception, _internal_error)
     for router in (ops_router, accounts_router, network_router, menu_router, orders_router):
         app.include_router(router)
+    if settings.hotpot_profiling_enabled:
+        # Off by default: tracemalloc and the profiler cost memory and CPU while mounted.
+        from hotpot.ops.profiling import profiling_router
+
+        app.include_router(profiling_router(require_roles(Role.OWNER)))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -27,6 +27,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
 ) -> None:
     """Run the API. With no DATABASE_URL/REDIS_URL it starts embedded servers in the data dir."""
+    from hotpot.adapters.embedded import EmbeddedServerError
     from hotpot.runtime import serve as run
 
     settings = _settings()
@@ -35,7 +36,11 @@ def serve(
         updates["port"] = port
     if host is not None:
         updates["host"] = host
-    run(settings.model_copy(update=updates), workers=workers)
+    try:
+        run(settings.model_copy(update=updates), workers=workers)
+    except EmbeddedServerError as exc:
+        typer.echo(f"cannot start an embedded server: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command()

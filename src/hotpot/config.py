@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     hotpot_seed_demo: bool = True
     hotpot_profiling_enabled: bool = False
     password_hash_profile: Literal["rfc9106-low-memory", "cheapest-for-tests"] = (
-        "rfc9106-low-memory"
+        "rfc9106-low-memory"  # noqa: S105 - the name of an argon2 cost profile
     )
 
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
@@ -105,7 +105,7 @@ class Settings(BaseSettings):
                     )
             if self.jwt_secret is not None and len(self.jwt_secret) < 32:
                 raise ConfigError("JWT_SECRET must be at least 32 characters in production")
-            if self.password_hash_profile != "rfc9106-low-memory":
+            if self.password_hash_profile != "rfc9106-low-memory":  # noqa: S105
                 raise ConfigError("PASSWORD_HASH_PROFILE must not be lowered in production")
             if not self.database_url:
                 raise ConfigError("DATABASE_URL must be set when HOTPOT_ENV=production")

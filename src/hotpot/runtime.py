@@ -62,15 +62,16 @@ async def _seed_if_new(settings: Settings) -> None:
         await ctx.db.dispose()
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def serve(settings: Settings, workers: int = 1) -> None:
     configure_logging(settings.log_level)
-    # uvicorn re-raises the signal it caught once it has shut down; as an exception (not
+    # uvicorn re-raises the signal it caught once it has shut down; as a clean exit (not
     # the default action) it lets us stop the embedded servers on the way out.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGINT, _exit_cleanly)
     with embedded_services(settings) as running:
         assert running.database_url is not None
         migrate(running.database_url)

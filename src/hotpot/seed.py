@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from hotpot.accounts import service as accounts
-from hotpot.accounts.schemas import StaffIn
+from hotpot.accounts.schemas import NodeStaffIn, OfficeStaffIn
 from hotpot.adapters.tables import nodes
 from hotpot.context import AppContext
 from hotpot.domain.orders import Actor, Role
 from hotpot.menu import service as menu
 from hotpot.menu.schemas import IngredientIn, ItemIn
 from hotpot.network import service as network
-from hotpot.network.schemas import NodeIn
+from hotpot.network.schemas import FranchiseNodeIn, OwnerNodeIn
 
 DEMO_DISHES: list[tuple[str, str, int, int, list[tuple[str, int, int]]]] = [
     (
@@ -104,18 +104,21 @@ async def seed_demo(ctx: AppContext, data_dir: Path) -> dict[str, Any]:
     creds: dict[str, Any] = {}
     owner_pw, chef_pw, franchisee_pw = _password(), _password(), _password()
     owner = await accounts.create_staff(
-        ctx, StaffIn(email="owner@demo.hotpot", password=owner_pw, role="owner", name="Demo Owner")
+        ctx,
+        OfficeStaffIn(
+            email="owner@demo.hotpot", password=owner_pw, role="owner", name="Demo Owner"
+        ),
     )
     franchisee = await accounts.create_staff(
         ctx,
-        StaffIn(email="franchisee@demo.hotpot", password=franchisee_pw, role="franchisee"),
+        OfficeStaffIn(email="franchisee@demo.hotpot", password=franchisee_pw, role="franchisee"),
     )
     owner_node = await network.create_node(
-        ctx, NodeIn(name="Hot Pot Spot Rustaveli", city="Tbilisi", type="OWNER")
+        ctx, OwnerNodeIn(name="Hot Pot Spot Rustaveli", city="Tbilisi", type="OWNER")
     )
     franchise_node = await network.create_node(
         ctx,
-        NodeIn(
+        FranchiseNodeIn(
             name="Hot Pot Spot Seaside",
             city="Batumi",
             type="FRANCHISE",
@@ -124,7 +127,7 @@ async def seed_demo(ctx: AppContext, data_dir: Path) -> dict[str, Any]:
     )
     await accounts.create_staff(
         ctx,
-        StaffIn(email="chef@demo.hotpot", password=chef_pw, role="chef", node_id=owner_node.id),
+        NodeStaffIn(email="chef@demo.hotpot", password=chef_pw, role="chef", node_id=owner_node.id),
     )
     terminals = {}
     for node in (owner_node, franchise_node):

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from hotpot.http.schemas import Out, Strict
+from hotpot.http.schemas import Out, Strict, line
 
-Password = Field(min_length=10, max_length=128)
+Password = line(min_length=10, max_length=128)
+# The schema's own pattern is the whole rule, so what the OpenAPI document allows is
+# exactly what the server accepts.
+EmailStr = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}$",
+    ),
+]
 Phone = Field(default=None, pattern=r"^\+?[0-9 ()-]{7,20}$")
-StaffRole = Literal["owner", "franchisee", "chef", "cashier", "compliance"]
 
 
 class RegisterIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+            ]
+        }
+    )
+
     email: EmailStr | None = None
     phone: str | None = Phone
     password: str = Password
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = line(default=None)
 
     @model_validator(mode="after")
     def _one_identity(self) -> RegisterIn:
@@ -28,8 +45,8 @@ class RegisterIn(Strict):
 
 
 class LoginIn(Strict):
-    login: str = Field(min_length=3, max_length=254, description="email or phone")
-    password: str = Field(min_length=1, max_length=128)
+    login: str = line(min_length=3, max_length=254, description="email or phone")
+    password: str = line(min_length=1, max_length=128)
 
 
 class RefreshIn(Strict):
@@ -53,17 +70,31 @@ class SiweIn(Strict):
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 
-class StaffIn(Strict):
+class _StaffBase(Strict):
     email: EmailStr
     password: str = Password
-    role: StaffRole
-    node_id: UUID | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = line(default=None)
+
+
+class OfficeStaffIn(_StaffBase):
+    """Staff who are not tied to one restaurant (a franchisee's nodes come from the nodes)."""
+
+    role: Literal["owner", "franchisee", "compliance"]
+
+
+class NodeStaffIn(_StaffBase):
+    """Kitchen and till staff work at one node."""
+
+    role: Literal["chef", "cashier"]
+    node_id: UUID
+
+
+StaffIn = Annotated[OfficeStaffIn | NodeStaffIn, Field(discriminator="role")]
 
 
 class TerminalLoginIn(Strict):
     terminal_id: UUID
-    secret: str = Field(min_length=10, max_length=200)
+    secret: str = line(min_length=10, max_length=200)
 
 
 class AccountOut(Out):

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotpot.accounts import repository as repo
 from hotpot.accounts.passwords import hash_secret, verify_secret
 from hotpot.accounts.pii import PiiVault, normalize_email, normalize_phone
-from hotpot.accounts.schemas import AccountOut, RegisterIn, StaffIn, TokenPair
+from hotpot.accounts.schemas import (
+    AccountOut,
+    NodeStaffIn,
+    OfficeStaffIn,
+    RegisterIn,
+    TokenPair,
+)
 from hotpot.accounts.tokens import Claims, issue_access_token, new_refresh_token, refresh_token_hash
 from hotpot.adapters.tables import nodes, terminals
 from hotpot.context import AppContext
@@ -89,15 +95,13 @@ async def register_customer(ctx: AppContext, data: RegisterIn) -> AccountOut:
     return account_out(ctx.vault, row)
 
 
-async def create_staff(ctx: AppContext, data: StaffIn) -> AccountOut:
-    if data.role in ("chef", "cashier") and data.node_id is None:
-        raise ApiError(422, "node_required", f"a {data.role} works at a node: give node_id")
+async def create_staff(ctx: AppContext, data: OfficeStaffIn | NodeStaffIn) -> AccountOut:
     account_id = uuid4()
     values = {
         "id": account_id,
         "role": data.role,
         "password_hash": hash_secret(data.password),
-        "node_id": data.node_id if data.role in ("chef", "cashier") else None,
+        "node_id": data.node_id if isinstance(data, NodeStaffIn) else None,
         **_identity_values(ctx.vault, account_id, data.email, None, data.name),
     }
     async with ctx.db.transaction() as conn:
@@ -181,7 +185,8 @@ async def siwe_login(ctx: AppContext, message: str, signature: str) -> TokenPair
     try:
         parsed = SiweMessage.from_message(message)
     except Exception as exc:  # the parser raises several unrelated types on bad input
-        raise ApiError(422, "siwe_malformed", "the sign-in message is not EIP-4361") from exc
+        # 401, like every other refused sign-in: the credential is not acceptable.
+        raise ApiError(401, "siwe_malformed", "the sign-in message is not EIP-4361") from exc
     try:
         parsed.verify(signature, domain=settings.siwe_domain)
     except VerificationError as exc:

@@ -71,7 +71,7 @@ class Database:
                 conn = await self.replica.connect()
             except (OperationalError, DBAPIError, OSError) as exc:
                 self._replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
-                DEPENDENCY_UP.labels("postgres_replica").set(0)
+                DEPENDENCY_UP.labels("replica").set(0)
                 log.warning("replica unavailable, reading from primary", error=type(exc).__name__)
             else:
                 try:
@@ -101,9 +101,9 @@ class Database:
             async with asyncio.timeout(1), self.replica.connect() as conn:
                 lag = await conn.scalar(text(_REPLICA_LAG_SQL))
         except (TimeoutError, OperationalError, DBAPIError, OSError):
-            DEPENDENCY_UP.labels("postgres_replica").set(0)
+            DEPENDENCY_UP.labels("replica").set(0)
             return
-        DEPENDENCY_UP.labels("postgres_replica").set(1)
+        DEPENDENCY_UP.labels("replica").set(1)
         REPLICA_LAG.set(float(lag or 0))
 
     async def dispose(self) -> None:

@@ -55,6 +55,17 @@ def _unprivileged_user() -> pwd.struct_passwd | None:
     raise EmbeddedServerError("running as root needs a 'postgres' or 'nobody' account")
 
 
+def _check_reachable(path: Path, user: pwd.struct_passwd) -> None:
+    """The unprivileged account must be able to walk down to its data folder."""
+    for parent in path.parents:
+        mode = parent.stat().st_mode
+        if parent.stat().st_uid != user.pw_uid and not mode & 0o001:
+            raise EmbeddedServerError(
+                f"PostgreSQL runs as '{user.pw_name}', which cannot enter {parent}; "
+                "choose a HOTPOT_DATA_DIR under a folder others may enter (chmod o+x)"
+            )
+
+
 def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
     os.chown(path, user.pw_uid, user.pw_gid)
     for root, dirs, files in os.walk(path):
@@ -105,6 +116,7 @@ class EmbeddedPostgres:
         pgdata = self.data_dir / "pgdata"
         user = _unprivileged_user()
         if user is not None:
+            _check_reachable(self.data_dir, user)
             _chown_tree(self.data_dir, user)
         first_start = not (pgdata / "PG_VERSION").exists()
         if first_start:

@@ -24,10 +24,6 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED_PATH = "<unmatched>"
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -57,39 +53,45 @@ class RequestContext:
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
-        response_started = False
+        refused = False  # we answered 413 ourselves; the app's own answer is dropped
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
+        async def refuse() -> None:
+            nonlocal refused
+            await self._too_large(send_wrapper)
+            refused = True
+
         try:
             declared = _header(scope, b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await self._too_large(send_wrapper)
+                await refuse()
                 return
             received = 0
 
             async def receive_wrapper() -> Message:
                 nonlocal received
+                if refused:
+                    return {"type": "http.disconnect"}
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body_bytes:
-                        raise BodyTooLarge
+                        # Answer now; to the app the client has gone away, so it stops reading.
+                        await refuse()
+                        return {"type": "http.disconnect"}
                 return message
 
-            try:
-                await self.app(scope, receive_wrapper, send_wrapper)
-            except BodyTooLarge:
-                if not response_started:
-                    await self._too_large(send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             method = str(scope.get("method", "GET"))

@@ -7,11 +7,11 @@ from uuid import UUID
 from pydantic import Field
 
 from hotpot.domain.menu import DEFAULT_COOKING_MINUTES, DEFAULT_PRIORITY, ItemStatus
-from hotpot.http.schemas import Out, Strict
+from hotpot.http.schemas import Out, Strict, line, prose
 
 
 class IngredientIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = line()
     grams: int = Field(ge=0, le=10_000)
     kcal: int = Field(ge=0, le=20_000)
 
@@ -23,8 +23,8 @@ class IngredientOut(Out):
 
 
 class ItemIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=2000)
+    name: str = line()
+    description: str = prose(default="")
     price_tetri: int = Field(gt=0, le=100_000_000, description="price in tetri (1 GEL = 100)")
     priority: int = Field(default=DEFAULT_PRIORITY, ge=1, le=10)
     cooking_minutes: int = Field(default=DEFAULT_COOKING_MINUTES, ge=1, le=600)
@@ -32,8 +32,8 @@ class ItemIn(Strict):
 
 
 class ItemPatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
+    name: str | None = line(default=None)
+    description: str | None = prose(default=None)
     price_tetri: int | None = Field(default=None, gt=0, le=100_000_000)
     priority: int | None = Field(default=None, ge=1, le=10)
     cooking_minutes: int | None = Field(default=None, ge=1, le=600)

@@ -3,28 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from hotpot.http.schemas import Out, Strict
+from hotpot.http.schemas import Out, Strict, line
 
 NodeType = Literal["OWNER", "FRANCHISE"]
 
 
-class NodeIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
-    city: str = Field(min_length=1, max_length=100)
-    type: NodeType
+class OwnerNodeIn(Strict):
+    """A restaurant the network owner runs itself."""
+
+    name: str = line()
+    city: str = line()
+    type: Literal["OWNER"]
+
+
+class FranchiseNodeIn(Strict):
+    name: str = line()
+    city: str = line()
+    type: Literal["FRANCHISE"]
     owner_account_id: UUID | None = Field(
-        default=None, description="the franchisee who runs a FRANCHISE node"
+        default=None, description="the franchisee who runs this node"
     )
 
 
+NodeIn = Annotated[OwnerNodeIn | FranchiseNodeIn, Field(discriminator="type")]
+
+
 class NodePatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    city: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = line(default=None)
+    city: str | None = line(default=None)
     active: bool | None = None
     owner_account_id: UUID | None = None
 
@@ -39,7 +50,7 @@ class NodeOut(Out):
 
 
 class TerminalIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = line()
 
 
 class TerminalPatch(Strict):

@@ -14,9 +14,10 @@ from hotpot.menu.cache import invalidate
 from hotpot.network import repository as repo
 from hotpot.network.schemas import (
     AvailabilityOut,
-    NodeIn,
+    FranchiseNodeIn,
     NodeOut,
     NodePatch,
+    OwnerNodeIn,
     TerminalCreated,
     TerminalOut,
 )
@@ -28,15 +29,16 @@ async def _check_franchisee(conn: Any, account_id: UUID | None) -> None:
     if account_id is None:
         return
     role = await repo.account_role(conn, account_id)
+    if role is None:
+        raise ApiError(404, "account_not_found", "no account with this owner_account_id")
     if role != Role.FRANCHISEE.value:
         raise ApiError(422, "not_a_franchisee", "owner_account_id must name a franchisee account")
 
 
-async def create_node(ctx: AppContext, data: NodeIn) -> NodeOut:
-    if data.type == "OWNER" and data.owner_account_id is not None:
-        raise ApiError(422, "owner_node_has_no_franchisee", "an OWNER node has no franchisee")
+async def create_node(ctx: AppContext, data: OwnerNodeIn | FranchiseNodeIn) -> NodeOut:
     async with ctx.db.transaction() as conn:
-        await _check_franchisee(conn, data.owner_account_id)
+        if isinstance(data, FranchiseNodeIn):
+            await _check_franchisee(conn, data.owner_account_id)
         row = await repo.insert_node(conn, {"id": uuid4(), **data.model_dump()})
     return NodeOut.model_validate(row)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from hotpot.domain.orders import OrderStatus
-from hotpot.http.schemas import Out, Strict
+from hotpot.http.schemas import Out, Strict, line
 
 
 class LineIn(Strict):
@@ -23,7 +23,7 @@ class OrderIn(Strict):
 
 class TransitionIn(Strict):
     status: OrderStatus
-    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    reason: str | None = line(default=None, max_length=500)
 
 
 class LineOut(Out):

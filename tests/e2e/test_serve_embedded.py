@@ -1,0 +1,135 @@
+"""`hotpot serve` with nothing configured, as a new user runs it; and production refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hotpot.adapters.embedded import free_port
+
+HOTPOT = str(Path(sys.executable).parent / "hotpot")
+_CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "DATABASE_REPLICA_URL", "JWT_SECRET", "ENCRYPTION_KEY")
+
+
+def _bare_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in _CONFIG_VARS and not k.startswith("HOTPOT_")
+    }
+    env.update(extra)
+    return env
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"hotpot serve exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("hotpot serve did not become ready")
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="hotpot-e2e-"))
+    folder.chmod(0o755)  # as root, PostgreSQL runs as an unprivileged account that walks in
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [HOTPOT, "serve"],
+        env=_bare_env(HOTPOT_DATA_DIR=str(data_dir), PORT=str(port)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
+    process.send_signal(sig)
+    return process.wait(60)
+
+
+def _postgres_running(data_dir: Path) -> bool:
+    return (data_dir / "postgres" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_serve_on_embedded_defaults_seeds_once_and_keeps_data(data_dir: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    first = _start(data_dir, port)
+    try:
+        _wait_ready(url, first)
+        creds = json.loads((data_dir / "demo-credentials.json").read_text())
+        assert oct((data_dir / "demo-credentials.json").stat().st_mode & 0o777) == "0o600"
+        menu = httpx.get(f"{url}/api/v1/menu", params={"node_id": creds["nodes"]["OWNER"]}).json()
+        assert len(menu["items"]) >= 8
+        assert all(entry["ingredients"] and entry["total_kcal"] > 0 for entry in menu["items"])
+        nodes = httpx.get(f"{url}/api/v1/nodes").json()["items"]
+        assert sorted(node["type"] for node in nodes) == ["FRANCHISE", "OWNER"]
+        token = httpx.post(f"{url}/api/v1/auth/login", json=creds["owner"]).json()["access_token"]
+        created = httpx.post(
+            f"{url}/api/v1/menu/items",
+            json={"name": "Kept across restarts", "price_tetri": 1000},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert created.status_code == 201
+    finally:
+        assert _stop(first, signal.SIGINT) == 0
+    assert not _postgres_running(data_dir), "Ctrl-C must stop the embedded PostgreSQL"
+
+    second = _start(data_dir, port)
+    try:
+        _wait_ready(url, second)
+        names = {item["name"] for item in httpx.get(f"{url}/api/v1/menu").json()["items"]}
+        assert "Kept across restarts" in names
+        assert len(httpx.get(f"{url}/api/v1/nodes").json()["items"]) == 2  # not seeded twice
+    finally:
+        _stop(second, signal.SIGTERM)
+    assert not _postgres_running(data_dir)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "JWT_SECRET"),
+        ({"JWT_SECRET": "dev-only-jwt-secret-do-not-use-in-production"}, "JWT_SECRET"),
+        ({"JWT_SECRET": "x" * 40}, "ENCRYPTION_KEY"),
+        (
+            {
+                "JWT_SECRET": "x" * 40,
+                "ENCRYPTION_KEY": "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE=",
+            },
+            "ENCRYPTION_KEY",
+        ),
+    ],
+)
+def test_production_refuses_development_or_missing_secrets(
+    env: dict[str, str], variable: str
+) -> None:
+    result = subprocess.run(
+        [HOTPOT, "serve"],
+        env=_bare_env(HOTPOT_ENV="production", DATABASE_URL="postgresql://x@127.0.0.1:9/x", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert variable in result.stderr
