@@ -23,10 +23,12 @@ require_node() {
   command -v npm >/dev/null || die "npm is not installed"
 }
 
+# Written only after a complete install, so an interrupted npm run is redone next time.
+MARKER="$TOOLS_DIR/.installed"
+
 installed_version() {
-  local pkg="$TOOLS_DIR/node_modules/ipfs/package.json"
-  [[ -f "$pkg" ]] || return 0
-  node -e 'process.stdout.write(require(process.argv[1]).version)' "$pkg"
+  [[ -f "$MARKER" ]] && cat "$MARKER"
+  return 0
 }
 
 write_polyfill() {
@@ -52,6 +54,8 @@ install() {
     [[ -f "$TOOLS_DIR/package.json" ]] || echo '{"private": true}' >"$TOOLS_DIR/package.json"
     npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --loglevel=error \
       --save-exact "ipfs@$IPFS_VERSION" >&2
+    write_polyfill
+    echo "$IPFS_VERSION" >"$MARKER"
   fi
   [[ -f "$POLYFILL" ]] || write_polyfill
 }

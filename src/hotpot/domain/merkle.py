@@ -15,7 +15,9 @@ The tree layout is OpenZeppelin `@openzeppelin/merkle-tree`'s `makeMerkleTree` (
 complete binary tree in an array, leaves at the end in reverse order, no sorting of
 leaves): any leaf count works, an odd node is never duplicated, a single leaf is its
 own root with an empty proof, and roots equal that library's `SimpleMerkleTree.of(
-leaves, {sortLeaves: false})`.
+leaves, {sortLeaves: false})`. With sorted pairs a proof shows membership, not
+position: siblings are interchangeable, so what a leaf means (its record id) must be
+inside the leaf's bytes — as it is in a settlement record.
 
 Pure: no I/O.
 """
