@@ -14,6 +14,7 @@ import base64
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -99,7 +100,7 @@ def in_base(
 
 
 @pytest.fixture(scope="module")
-def wheelhouse(base_image: str) -> Path:
+def wheelhouse(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project and all its dependencies as wheels, built on the host.
 
     pip on the host evaluates environment markers for the host's Python, not the image's
@@ -111,9 +112,17 @@ def wheelhouse(base_image: str) -> Path:
     for old in wheels.glob("hotpot-*.whl"):
         old.unlink()
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    run([*pip, "wheel", "--find-links", str(wheels), "-w", str(wheels), str(ROOT)])
-    run([*pip, "download", "--only-binary=:all:", "-d", str(wheels), "setuptools>=69", "wheel"])
+    # Build from a clean copy of what the Dockerfile copies: setuptools' in-tree build/
+    # folder would otherwise carry stale modules into the wheel.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(source)])
     (project,) = wheels.glob("hotpot-*.whl")
+    run([*pip, "wheel", "--find-links", str(wheels), "-w", str(wheels), str(project)])
+    run([*pip, "download", "--only-binary=:all:", "-d", str(wheels), "setuptools>=69", "wheel"])
     for _ in range(5):
         trial = in_base(
             base_image,

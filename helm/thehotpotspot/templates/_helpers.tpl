@@ -63,6 +63,10 @@ securityContext:
 {{- define "hotpot.env" -}}
 - name: HOTPOT_ENV
   value: {{ .Values.env.hotpotEnv | quote }}
+- name: HOTPOT_EMBEDDED
+  value: "false"
+- name: TRUSTED_PROXY_HOPS
+  value: {{ .Values.env.trustedProxyHops | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.env.logLevel | quote }}
 - name: PORT
