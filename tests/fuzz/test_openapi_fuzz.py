@@ -7,6 +7,7 @@ requests cross a real socket exactly as clients' do.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -111,7 +112,7 @@ def test_api_conforms_to_its_schema(
     @settings(
         max_examples=25,
         deadline=None,
-        derandomize=True,
+        derandomize=os.environ.get("HOTPOT_FUZZ_RANDOM") is None,
         suppress_health_check=list(HealthCheck),
     )
     def check(case: schemathesis.Case) -> None:

@@ -27,7 +27,7 @@ def prose(max_length: int = 2000, **extra: Any) -> Any:
 class Strict(BaseModel):
     """Request bodies: an unknown field is an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Out(BaseModel):

@@ -38,7 +38,7 @@ async def list_nodes(
     return page_of(items, paging.limit, paging.offset)
 
 
-@router.post("/nodes", status_code=201, response_model=NodeOut, responses=errors(401, 403))
+@router.post("/nodes", status_code=201, response_model=NodeOut, responses=errors(401, 403, 404))
 async def create_node(body: NodeIn, ctx: Ctx, _: OwnerOnly) -> NodeOut:
     return await service.create_node(ctx, body)
 

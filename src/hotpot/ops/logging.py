@@ -72,9 +72,21 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is now (test capture swaps it), never a stale stream."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO") -> None:
     numeric = logging.getLevelName(level.upper())
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.setFormatter(ecs_logging.StdlibFormatter(exclude_fields=["process", "log.original"]))
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
@@ -94,6 +106,7 @@ def configure_logging(level: str = "INFO") -> None:
             ecs_logging.StructlogFormatter(),  # type: ignore[list-item]
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # No file given: each logger writes to the current sys.stdout.
+        logger_factory=structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
