@@ -7,11 +7,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import helm_python as helm
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
 K8S_VERSION = "1.30.0"
+CHART = ROOT / "helm" / "thehotpotspot"
+ALL_ON = {"canary": {"enabled": True}, "secrets": {"externalSecret": {"enabled": True}}}
+
+
+def render(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    chart = helm.Chart.load(str(CHART))
+    rendered = chart.render(values, name="hotpot", namespace="thehotpotspot", is_install=True)
+    docs: list[dict[str, Any]] = []
+    for path, text in rendered.items():
+        if path.endswith(".yaml"):
+            docs.extend(d for d in yaml.safe_load_all(text) if d)
+    return docs
 
 
 def load_all(path: Path) -> list[dict[str, Any]]:

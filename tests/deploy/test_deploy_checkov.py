@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_support import ROOT
-from test_deploy_helm import ALL_ON, render
+from deploy_support import ALL_ON, ROOT, render
 
 SKIPS: dict[str, dict[str, str]] = yaml.safe_load(
     (ROOT / "tests" / "deploy" / "checkov-skips.yaml").read_text()

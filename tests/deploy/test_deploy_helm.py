@@ -9,21 +9,9 @@ import helm_python as helm
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_support import K8S_VERSION, ROOT, load_all, pod_spec
+from deploy_support import ALL_ON, CHART, K8S_VERSION, ROOT, load_all, pod_spec, render
 
-CHART = ROOT / "helm" / "thehotpotspot"
 CRD_KINDS = {"Rollout", "Cluster", "VerticalPodAutoscaler", "ExternalSecret"}
-ALL_ON = {"canary": {"enabled": True}, "secrets": {"externalSecret": {"enabled": True}}}
-
-
-def render(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    chart = helm.Chart.load(str(CHART))
-    rendered = chart.render(values, name="hotpot", namespace="thehotpotspot", is_install=True)
-    docs: list[dict[str, Any]] = []
-    for path, text in rendered.items():
-        if path.endswith(".yaml"):
-            docs.extend(d for d in yaml.safe_load_all(text) if d)
-    return docs
 
 
 @pytest.mark.parametrize("values", [None, ALL_ON], ids=["defaults", "canary+external-secret"])
