@@ -17,6 +17,14 @@ DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"  # noqa: S105
 DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"dev-only-encryption-key-32bytes!").decode()
 
 SECRET_VARIABLES = {"JWT_SECRET": DEV_JWT_SECRET, "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY}
+# Local development addresses of the network's own holders (public, not secrets, but a
+# production network must name its real ones: tokens minted here would be lost).
+DEV_ADDRESSES = {
+    "OWNER_ADDRESS": "0x00000000000000000000000000000000000D0001",
+    "CHARITY_ADDRESS": "0x00000000000000000000000000000000000D0002",
+    "CUSTODY_ADDRESS": "0x00000000000000000000000000000000000D0003",
+}
+_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 
 
 class Environment(StrEnum):
@@ -56,6 +64,9 @@ class Settings(BaseSettings):
     hotpot_embedded: bool = True
     hotpot_seed_demo: bool = True
     hotpot_profiling_enabled: bool = False
+    owner_address: str = Field(default=DEV_ADDRESSES["OWNER_ADDRESS"], pattern=_ADDRESS)
+    charity_address: str = Field(default=DEV_ADDRESSES["CHARITY_ADDRESS"], pattern=_ADDRESS)
+    custody_address: str = Field(default=DEV_ADDRESSES["CUSTODY_ADDRESS"], pattern=_ADDRESS)
     password_hash_profile: Literal["rfc9106-low-memory", "cheapest-for-tests"] = (
         "rfc9106-low-memory"  # noqa: S105 - the name of an argon2 cost profile
     )
@@ -105,6 +116,9 @@ class Settings(BaseSettings):
                     )
             if self.jwt_secret is not None and len(self.jwt_secret) < 32:
                 raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+            for name, dev_value in DEV_ADDRESSES.items():
+                if getattr(self, name.lower()) == dev_value:
+                    raise ConfigError(f"{name} is the development default; set the real address")
             if self.password_hash_profile != "rfc9106-low-memory":  # noqa: S105
                 raise ConfigError("PASSWORD_HASH_PROFILE must not be lowered in production")
             if not self.database_url:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import asyncpg
 
 from hotpot.adapters.database import downgrade, migrate
-from hotpot.adapters.tables import metadata
+from hotpot.schema import metadata
 
 
 async def _tables(url: str) -> set[str]:

@@ -103,6 +103,8 @@ async def create_staff(ctx: AppContext, data: OfficeStaffIn | NodeStaffIn) -> Ac
         "password_hash": hash_secret(data.password),
         "node_id": data.node_id if isinstance(data, NodeStaffIn) else None,
         **_identity_values(ctx.vault, account_id, data.email, None, data.name),
+        # A franchisee earns THP from their nodes' sales, so they need an address.
+        **(_custodial_wallet(ctx.vault, account_id) if data.role == "franchisee" else {}),
     }
     async with ctx.db.transaction() as conn:
         if values["node_id"] is not None:

@@ -22,9 +22,14 @@ from hotpot.domain.orders import (
     releases_stock,
     reserves_stock,
 )
+from hotpot.domain.tokenomics import Mint, NodeType
 from hotpot.http import idempotency
 from hotpot.http.problems import ApiError
+from hotpot.ledger import service as ledger
+from hotpot.ledger.holders import account_holder
+from hotpot.ledger.metrics import record_sale
 from hotpot.menu.cache import invalidate
+from hotpot.network import repository as network_repo
 from hotpot.ops.metrics import ORDERS_TRANSITIONS
 from hotpot.orders import repository as repo
 from hotpot.orders.schemas import LineOut, OrderIn, OrderOut
@@ -178,11 +183,36 @@ async def transition(
         )
         assert updated is not None  # the row is locked FOR UPDATE
         result = _order_out(updated, lines)
+        mint = None
+        if target is OrderStatus.COMPLETED:
+            mint = await _mint_for(ctx, conn, updated)
     if reserves_stock(current, target) or releases_stock(current, target):
         # Portions left are part of the node's cached menu.
         await invalidate(ctx, [row["node_id"]])
     ORDERS_TRANSITIONS.labels(target.value).inc()
+    if mint is not None:
+        record_sale(str(result.node_id), "order", result.total_tetri, mint)
     return result
+
+
+async def _mint_for(ctx: AppContext, conn: AsyncConnection, order: RowMapping) -> Mint | None:
+    """Tokens are minted when an order reaches COMPLETED, with the customer as buyer."""
+    node = await network_repo.node(conn, order["node_id"])
+    assert node is not None
+    return await ledger.mint_purchase(
+        conn,
+        ctx.settings,
+        ledger.Purchase(
+            ref_kind="order",
+            ref_id=str(order["id"]),
+            node_id=order["node_id"],
+            node_type=NodeType(node["type"]),
+            franchisee_account=node["owner_account_id"],
+            buyer_holder=account_holder(order["customer_id"]),
+            amount_tetri=order["total_tetri"],
+            at=order["updated_at"],
+        ),
+    )
 
 
 def _may_see(actor: Actor, row: RowMapping) -> bool:

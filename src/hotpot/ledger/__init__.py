@@ -1,0 +1,1 @@
+"""The token ledger: append-only entries, derived balances, the chain outbox."""

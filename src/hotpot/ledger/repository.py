@@ -1,0 +1,212 @@
+"""Posting movements: entries, the balance and supply aggregates, and outbox rows, together.
+
+Every write happens in the caller's transaction, so a business change and the ledger
+entries and chain work it implies commit or roll back as one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotpot.config import Settings
+from hotpot.ledger.holders import addresses_of
+from hotpot.ledger.tables import ledger_balances, ledger_entries, ledger_supply, outbox
+
+TOKENS = ("THP", "SPOT")
+
+
+class InsufficientBalance(Exception):
+    """A movement would take a holder below zero; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Movement:
+    token: str
+    kind: str
+    units: int
+    from_holder: str | None
+    to_holder: str | None
+    ref_kind: str
+    ref_id: str
+
+
+async def post(
+    conn: AsyncConnection, settings: Settings, movements: Sequence[Movement]
+) -> list[int]:
+    """Append the movements; returns their entry ids. Zero-unit movements are dropped."""
+    moves = [m for m in movements if m.units > 0]
+    if not moves:
+        return []
+    rows = await conn.execute(
+        insert(ledger_entries)
+        .values(
+            [
+                {
+                    "token": m.token,
+                    "kind": m.kind,
+                    "units": m.units,
+                    "from_holder": m.from_holder,
+                    "to_holder": m.to_holder,
+                    "ref_kind": m.ref_kind,
+                    "ref_id": m.ref_id,
+                }
+                for m in moves
+            ]
+        )
+        .returning(ledger_entries.c.id)
+    )
+    entry_ids = [int(row.id) for row in rows]
+    await _apply_balances(conn, moves)
+    await _apply_supply(conn, moves)
+    await _write_outbox(conn, settings, moves, entry_ids)
+    return entry_ids
+
+
+async def _apply_balances(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
+    deltas: dict[tuple[str, str], int] = defaultdict(int)
+    for m in moves:
+        if m.from_holder is not None:
+            deltas[(m.from_holder, m.token)] -= m.units
+        if m.to_holder is not None:
+            deltas[(m.to_holder, m.token)] += m.units
+    # A fixed order of row locks, so concurrent postings cannot deadlock each other.
+    for (holder, token), delta in sorted(deltas.items()):
+        if delta == 0:
+            continue
+        stmt = pg_insert(ledger_balances).values(holder=holder, token=token, units=delta)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ledger_balances.c.holder, ledger_balances.c.token],
+            set_={"units": ledger_balances.c.units + delta},
+        )
+        try:
+            async with conn.begin_nested():
+                await conn.execute(stmt)
+        except IntegrityError as exc:
+            raise InsufficientBalance(f"{holder} holds too little {token}") from exc
+
+
+async def _apply_supply(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
+    change: dict[str, int] = defaultdict(int)
+    for m in moves:
+        if m.from_holder is None:
+            change[m.token] += m.units
+        if m.to_holder is None:
+            change[m.token] -= m.units
+    for token, delta in sorted(change.items()):
+        if delta:
+            stmt = pg_insert(ledger_supply).values(token=token, units=delta)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[ledger_supply.c.token],
+                set_={"units": ledger_supply.c.units + delta},
+            )
+            await conn.execute(stmt)
+
+
+async def _write_outbox(
+    conn: AsyncConnection, settings: Settings, moves: Sequence[Movement], entry_ids: list[int]
+) -> None:
+    holders = {h for m in moves for h in (m.from_holder, m.to_holder) if h is not None}
+    address = await addresses_of(conn, settings, holders)
+    rows: list[dict[str, Any]] = []
+    for entry_id, m in zip(entry_ids, moves, strict=True):
+        source = address[m.from_holder] if m.from_holder else None
+        target = address[m.to_holder] if m.to_holder else None
+        if source == target:
+            continue  # e.g. custody -> pool: the same address on chain, nothing to settle
+        if source is not None:
+            rows.append(
+                {"entry_id": entry_id, "token": m.token, "address": source, "delta": -m.units}
+            )
+        if target is not None:
+            rows.append(
+                {"entry_id": entry_id, "token": m.token, "address": target, "delta": m.units}
+            )
+    if rows:
+        await conn.execute(insert(outbox), rows)
+
+
+async def balance(conn: AsyncConnection, holder: str, token: str) -> int:
+    value = await conn.scalar(
+        select(ledger_balances.c.units).where(
+            ledger_balances.c.holder == holder, ledger_balances.c.token == token
+        )
+    )
+    return int(value or 0)
+
+
+async def balances(conn: AsyncConnection, holder: str) -> dict[str, int]:
+    rows = await conn.execute(
+        select(ledger_balances.c.token, ledger_balances.c.units).where(
+            ledger_balances.c.holder == holder
+        )
+    )
+    found = {token: 0 for token in TOKENS}
+    found.update({row.token: int(row.units) for row in rows})
+    return found
+
+
+async def supply(conn: AsyncConnection, token: str) -> int:
+    value = await conn.scalar(select(ledger_supply.c.units).where(ledger_supply.c.token == token))
+    return int(value or 0)
+
+
+async def balance_at(conn: AsyncConnection, holder: str, token: str, at: datetime) -> int:
+    """A holder's balance at a past moment, from the entries (used for snapshots)."""
+    incoming = select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
+        ledger_entries.c.to_holder == holder,
+        ledger_entries.c.token == token,
+        ledger_entries.c.created_at <= at,
+    )
+    outgoing = select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
+        ledger_entries.c.from_holder == holder,
+        ledger_entries.c.token == token,
+        ledger_entries.c.created_at <= at,
+    )
+    return int(await conn.scalar(incoming) or 0) - int(await conn.scalar(outgoing) or 0)
+
+
+async def supply_at(conn: AsyncConnection, token: str, at: datetime) -> int:
+    minted = select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
+        ledger_entries.c.token == token,
+        ledger_entries.c.kind == "mint",
+        ledger_entries.c.created_at <= at,
+    )
+    burned = select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
+        ledger_entries.c.token == token,
+        ledger_entries.c.to_holder.is_(None),
+        ledger_entries.c.created_at <= at,
+    )
+    return int(await conn.scalar(minted) or 0) - int(await conn.scalar(burned) or 0)
+
+
+async def minted_to_since(conn: AsyncConnection, holder: str, token: str, since: datetime) -> int:
+    value = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
+            ledger_entries.c.to_holder == holder,
+            ledger_entries.c.token == token,
+            ledger_entries.c.kind == "mint",
+            ledger_entries.c.created_at >= since,
+        )
+    )
+    return int(value or 0)
+
+
+async def history(conn: AsyncConnection, holder: str, limit: int, offset: int) -> list[RowMapping]:
+    stmt = (
+        select(ledger_entries)
+        .where((ledger_entries.c.to_holder == holder) | (ledger_entries.c.from_holder == holder))
+        .order_by(ledger_entries.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list((await conn.execute(stmt)).mappings())

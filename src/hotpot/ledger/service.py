@@ -1,0 +1,113 @@
+"""Minting by the purchase rule, exactly once per purchase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, time
+from uuid import UUID
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotpot.config import Settings
+from hotpot.domain.tokenomics import (
+    NETWORK_TIMEZONE,
+    Mint,
+    NodeType,
+    network_day,
+    purchase_mint,
+)
+from hotpot.ledger import holders, tokenomics_store
+from hotpot.ledger import repository as repo
+from hotpot.ledger.repository import Movement
+from hotpot.ledger.tables import node_sales, purchases
+
+
+@dataclass(frozen=True)
+class Purchase:
+    ref_kind: str  # 'order' or 'sale'
+    ref_id: str
+    node_id: UUID
+    node_type: NodeType
+    franchisee_account: UUID | None
+    buyer_holder: str  # a customer's account holder, or custody for a walk-in receipt
+    amount_tetri: int
+    at: datetime
+
+
+def _start_of_network_day(at: datetime) -> datetime:
+    return datetime.combine(network_day(at), time.min, tzinfo=NETWORK_TIMEZONE)
+
+
+async def mint_purchase(
+    conn: AsyncConnection, settings: Settings, purchase: Purchase, *, cap_spot: bool = True
+) -> Mint | None:
+    """Mint for a purchase; None when this purchase has already minted (a retry).
+
+    `cap_spot=False` is for walk-in sales: the buyer is anonymous at the till, so the
+    SPOT goes into custody uncapped and the daily cap applies when a customer claims it.
+    """
+    recorded = await conn.execute(
+        pg_insert(purchases)
+        .values(
+            ref_kind=purchase.ref_kind,
+            ref_id=purchase.ref_id,
+            node_id=purchase.node_id,
+            buyer_holder=purchase.buyer_holder,
+            amount_tetri=purchase.amount_tetri,
+            tokenomics_version=0,
+        )
+        .on_conflict_do_nothing()
+        .returning(purchases.c.ref_id)
+    )
+    if recorded.first() is None:
+        return None
+    version, rule = await tokenomics_store.current(conn)
+    if version:
+        await conn.execute(
+            purchases.update()
+            .where(purchases.c.ref_kind == purchase.ref_kind, purchases.c.ref_id == purchase.ref_id)
+            .values(tokenomics_version=version)
+        )
+    already = 0
+    if cap_spot:
+        already = await repo.minted_to_since(
+            conn, purchase.buyer_holder, "SPOT", _start_of_network_day(purchase.at)
+        )
+    mint = purchase_mint(purchase.amount_tetri, purchase.node_type, rule, already)
+    if not cap_spot:
+        mint = replace(mint, spot=mint.spot_before_cap)
+    # A franchise node with no franchisee on record: its share goes to the network owner.
+    franchisee = (
+        holders.account_holder(purchase.franchisee_account)
+        if purchase.franchisee_account is not None
+        else holders.OWNER
+    )
+
+    def minted(token: str, units: int, to: str) -> Movement:
+        return Movement(token, "mint", units, None, to, purchase.ref_kind, purchase.ref_id)
+
+    await repo.post(
+        conn,
+        settings,
+        [
+            minted("THP", mint.owner, holders.OWNER),
+            minted("THP", mint.franchisee, franchisee),
+            minted("THP", mint.charity, holders.CHARITY),
+            minted("THP", mint.buyer, purchase.buyer_holder),
+            minted("SPOT", mint.spot, purchase.buyer_holder),
+        ],
+    )
+    stmt = pg_insert(node_sales).values(
+        node_id=purchase.node_id, sales_count=1, volume_tetri=purchase.amount_tetri
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[node_sales.c.node_id],
+            set_={
+                "sales_count": node_sales.c.sales_count + 1,
+                "volume_tetri": node_sales.c.volume_tetri + purchase.amount_tetri,
+            },
+        )
+    )
+    return mint

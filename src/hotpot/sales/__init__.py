@@ -1,0 +1,1 @@
+"""Walk-in sales, receipts, the unclaimed pool and its distributions."""

@@ -1,0 +1,1 @@
+"""Settlement batches, relay state and chain deployments."""
