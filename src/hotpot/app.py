@@ -28,6 +28,8 @@ from hotpot.menu.api import router as menu_router
 from hotpot.network.api import router as network_router
 from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
+from hotpot.registry.api import router as registry_router
+from hotpot.wallets.api import router as wallets_router
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +95,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.context = ctx
     problems.install(app)
     app.add_exception_handler(Exception, _internal_error)
-    for router in (ops_router, accounts_router, network_router, menu_router, orders_router):
+    routers = (
+        ops_router,
+        accounts_router,
+        network_router,
+        menu_router,
+        orders_router,
+        wallets_router,
+        registry_router,
+    )
+    for router in routers:
         app.include_router(router)
     if settings.hotpot_profiling_enabled:
         # Off by default: tracemalloc and the profiler cost memory and CPU while mounted.

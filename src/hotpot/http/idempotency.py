@@ -10,6 +10,7 @@ mid-flight is taken over after `in_flight_seconds`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,3 +117,38 @@ async def release(db: Database, claimed: Claim) -> None:
                 idempotency_keys.c.state == "in_flight",
             )
         )
+
+
+Work = Callable[[AsyncConnection], Awaitable[tuple[int, bytes]]]
+
+
+async def run_once(
+    db: Database,
+    *,
+    scope: str,
+    key: str | None,
+    fingerprint: bytes,
+    in_flight_seconds: int,
+    work: Work,
+) -> tuple[int, bytes]:
+    """Run `work` in one transaction, at most once per (scope, key); replays get its answer.
+
+    Without a key the work simply runs. With one, the answer is stored in the same
+    transaction as the work; a failure releases the key so the client may retry.
+    """
+    claimed: Claim | None = None
+    if key is not None:
+        outcome = await claim(db, scope, key, fingerprint, in_flight_seconds)
+        if isinstance(outcome, StoredResponse):
+            return outcome.status_code, outcome.body
+        claimed = outcome
+    try:
+        async with db.transaction() as conn:
+            status, body = await work(conn)
+            if claimed is not None:
+                await claimed.complete(conn, status, body)
+    except BaseException:
+        if claimed is not None:
+            await release(db, claimed)
+        raise
+    return status, body

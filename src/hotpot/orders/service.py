@@ -111,33 +111,23 @@ async def create_order(
     ctx: AppContext, actor: Actor, data: OrderIn, idempotency_key: str | None
 ) -> tuple[int, bytes]:
     """Returns (status, JSON body): a replay returns the stored first response byte for byte."""
-    claimed: idempotency.Claim | None = None
-    if idempotency_key is not None:
-        fingerprint = idempotency.request_fingerprint(
+
+    async def work(conn: AsyncConnection) -> tuple[int, bytes]:
+        order_id = await _insert_order(conn, actor, data)
+        return 201, orjson.dumps((await _load(conn, order_id)).model_dump(mode="json"))
+
+    status, body = await idempotency.run_once(
+        ctx.db,
+        scope=str(actor.id),
+        key=idempotency_key,
+        fingerprint=idempotency.request_fingerprint(
             "POST", "/api/v1/orders", data.model_dump(mode="json")
-        )
-        outcome = await idempotency.claim(
-            ctx.db,
-            str(actor.id),
-            idempotency_key,
-            fingerprint,
-            ctx.settings.idempotency_in_flight_seconds,
-        )
-        if isinstance(outcome, idempotency.StoredResponse):
-            return outcome.status_code, outcome.body
-        claimed = outcome
-    try:
-        async with ctx.db.transaction() as conn:
-            order_id = await _insert_order(conn, actor, data)
-            body = orjson.dumps((await _load(conn, order_id)).model_dump(mode="json"))
-            if claimed is not None:
-                await claimed.complete(conn, 201, body)
-    except BaseException:
-        if claimed is not None:
-            await idempotency.release(ctx.db, claimed)
-        raise
+        ),
+        in_flight_seconds=ctx.settings.idempotency_in_flight_seconds,
+        work=work,
+    )
     ORDERS_TRANSITIONS.labels(OrderStatus.PENDING.value).inc()
-    return 201, body
+    return status, body
 
 
 async def transition(

@@ -1,0 +1,1 @@
+"""Registries: the holders register (streamed CSV/JSON) and public transparency figures."""

@@ -1,0 +1,1 @@
+"""Wallets: balances, role by stake, history, and THP transfers between verified customers."""

@@ -1,0 +1,65 @@
+"""HTTP routes of the wallets slice (and KYC, which decides who may move THP)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Response
+
+from hotpot.context import Ctx
+from hotpot.domain.orders import Actor, Role
+from hotpot.http.auth import CurrentActor, require_roles
+from hotpot.http.pagination import Paging
+from hotpot.http.problems import errors
+from hotpot.http.schemas import Page, page_of
+from hotpot.wallets import service
+from hotpot.wallets.schemas import EntryOut, KycIn, TransferIn, TransferOut, WalletOut
+
+router = APIRouter(prefix="/api/v1", tags=["wallets"], responses=errors(422))
+
+
+@router.get("/wallets/me", response_model=WalletOut, responses=errors(401, 403))
+async def my_wallet(ctx: Ctx, actor: CurrentActor) -> WalletOut:
+    return await service.wallet(ctx, actor)
+
+
+@router.get("/wallets/me/history", response_model=Page[EntryOut], responses=errors(401, 403))
+async def my_history(ctx: Ctx, actor: CurrentActor, paging: Paging) -> Page[EntryOut]:
+    items = await service.history(ctx, actor, paging.limit, paging.offset)
+    return page_of(items, paging.limit, paging.offset)
+
+
+@router.post(
+    "/transfers",
+    status_code=201,
+    response_class=Response,
+    responses={
+        201: {"model": TransferOut, "description": "THP moved"},
+        **errors(400, 401, 403, 404, 409),
+    },
+)
+async def transfer(
+    body: TransferIn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
+    status, payload = await service.transfer(ctx, actor, body, idempotency_key)
+    return Response(payload, status_code=status, media_type="application/json")
+
+
+_compliance = Depends(require_roles(Role.COMPLIANCE))
+
+
+@router.put(
+    "/customers/{account_id}/kyc",
+    status_code=204,
+    response_class=Response,
+    responses=errors(401, 403, 404),
+)
+async def set_kyc(
+    account_id: UUID, body: KycIn, ctx: Ctx, _: Annotated[Actor, _compliance]
+) -> Response:
+    await service.set_kyc(ctx, account_id, body.status)
+    return Response(status_code=204)
