@@ -25,7 +25,9 @@ async def _complete(world: World, order_id: str) -> None:
         ok(await world.move(role, order_id, status))
 
 
-async def test_owner_node_worked_example(client: httpx.AsyncClient, world: World, ctx: AppContext) -> None:
+async def test_owner_node_worked_example(
+    client: httpx.AsyncClient, world: World, ctx: AppContext
+) -> None:
     account, token = await world.customer()
     item = await world.item(price=10_000, portions=5)  # 100.00 GEL
     order = await world.order(token, world.node_a, item)
@@ -92,7 +94,9 @@ async def test_concurrent_completion_mints_once(
     assert all(r.status_code == 200 for r in results)
     async with ctx.db.read() as conn:
         entries = await conn.scalar(
-            select(func.count()).select_from(ledger_entries).where(ledger_entries.c.ref_id == order["id"])
+            select(func.count())
+            .select_from(ledger_entries)
+            .where(ledger_entries.c.ref_id == order["id"])
         )
     assert entries == 4  # owner THP, charity THP, buyer THP, buyer SPOT
     buyer = holders.account_holder(uuid.UUID(account["id"]))
