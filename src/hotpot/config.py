@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Local development values only. The service refuses them when HOTPOT_ENV=production.
-DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"  # noqa: S105
+DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"
 DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"dev-only-encryption-key-32bytes!").decode()
 
 SECRET_VARIABLES = {"JWT_SECRET": DEV_JWT_SECRET, "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY}
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     charity_address: str = Field(default=DEV_ADDRESSES["CHARITY_ADDRESS"], pattern=_ADDRESS)
     custody_address: str = Field(default=DEV_ADDRESSES["CUSTODY_ADDRESS"], pattern=_ADDRESS)
     password_hash_profile: Literal["rfc9106-low-memory", "cheapest-for-tests"] = (
-        "rfc9106-low-memory"  # noqa: S105 - the name of an argon2 cost profile
+        "rfc9106-low-memory"
     )
 
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
@@ -119,7 +119,7 @@ class Settings(BaseSettings):
             for name, dev_value in DEV_ADDRESSES.items():
                 if getattr(self, name.lower()) == dev_value:
                     raise ConfigError(f"{name} is the development default; set the real address")
-            if self.password_hash_profile != "rfc9106-low-memory":  # noqa: S105
+            if self.password_hash_profile != "rfc9106-low-memory":
                 raise ConfigError("PASSWORD_HASH_PROFILE must not be lowered in production")
             if not self.database_url:
                 raise ConfigError("DATABASE_URL must be set when HOTPOT_ENV=production")

@@ -56,7 +56,7 @@ class RefreshIn(Strict):
 class TokenPair(Out):
     access_token: str
     refresh_token: str | None = None
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme name, not a secret
+    token_type: Literal["bearer"] = "bearer"
     expires_in: int
 
 
