@@ -69,6 +69,8 @@ def deploy_system(compiled: dict[str, CompiledContract]) -> System:
     with boa.env.prank(admin):
         thp.grantRole(MINTER_ROLE, registry.address)
         spot.grantRole(MINTER_ROLE, registry.address)
+        thp.grantRole(BURNER_ROLE, registry.address)
+        spot.grantRole(BURNER_ROLE, registry.address)
         thp.grantRole(COMPLIANCE_ROLE, compliance)
         spot.grantRole(BURNER_ROLE, burner)
         registry.grantRole(SETTLEMENT_ROLE, relay)

@@ -75,6 +75,61 @@ class TokenMachine(RuleBasedStateMachine):
         for i, value in spot:
             self.spot[self.holders[i]] += value
 
+    @rule(n=st.integers(0, BATCH_IDS - 1), thp=mints, spot=mints, data=st.data())
+    def settle_with_burns(
+        self, n: int, thp: list[tuple[int, int]], spot: list[tuple[int, int]], data: st.DataObject
+    ) -> None:
+        """Mints then burns in one batch; a burn beyond a balance reverts the whole batch."""
+        after: dict[str, dict[str, int]] = {"thp": dict(self.thp), "spot": dict(self.spot)}
+        for name, minted in (("thp", thp), ("spot", spot)):
+            for i, value in minted:
+                holder = self.holders[i]
+                after[name][holder] = after[name].get(holder, 0) + value
+        burns: dict[str, list[tuple[int, int]]] = {}
+        overdrawn = False
+        for name in ("thp", "spot"):
+            picked = data.draw(st.lists(holder_index, max_size=3, unique=True))
+            burns[name] = []
+            for i in picked:
+                have = after[name].get(self.holders[i], 0)
+                value = data.draw(st.integers(0, have + 2))
+                overdrawn = overdrawn or value > have
+                burns[name].append((i, value))
+        args = (
+            *self._settle_args(n, thp, spot),
+            [self.holders[i] for i, _ in burns["thp"]],
+            [v for _, v in burns["thp"]],
+            [self.holders[i] for i, _ in burns["spot"]],
+            [v for _, v in burns["spot"]],
+        )
+        if n in self.settled:
+            assert self.system.registry.settle(*args, sender=self.system.relay) is False
+            return
+        touches_thp = bool(thp or burns["thp"])
+        if overdrawn or (self.paused and touches_thp):
+            with boa.reverts():
+                self.system.registry.settle(*args, sender=self.system.relay)
+            return
+        assert self.system.registry.settle(*args, sender=self.system.relay) is True
+        self.settled.add(n)
+        for name, model in (("thp", self.thp), ("spot", self.spot)):
+            for holder, value in after[name].items():
+                model[holder] = value
+            for i, value in burns[name]:
+                model[self.holders[i]] -= value
+
+    @rule(
+        token=st.sampled_from(["thp", "spot"]),
+        who=st.sampled_from(["admin", "relay", "compliance", "holder"]),
+        i=holder_index,
+        value=amount,
+    )
+    def burn_batch_without_role(self, token: str, who: str, i: int, value: int) -> None:
+        sender = self.holders[i] if who == "holder" else getattr(self.system, who)
+        contract: Any = getattr(self.system, token)
+        with boa.reverts("access_control: account is missing role"):
+            contract.burn_batch([self.holders[i]], [value], sender=sender)
+
     @rule(n=st.integers(0, BATCH_IDS - 1), thp=mints, who=st.sampled_from(["admin", "holder"]))
     def settle_without_role(self, n: int, thp: list[tuple[int, int]], who: str) -> None:
         sender = self.system.admin if who == "admin" else self.holders[0]

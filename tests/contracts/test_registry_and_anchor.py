@@ -164,3 +164,62 @@ def test_only_anchor_role_anchors(system: System) -> None:
     with boa.reverts("anchor: empty votes root"):
         system.anchor.anchor(batch_id(1), 1, 0, 0, True, b"\0" * 32, sender=system.relay)
     assert not system.anchor.is_anchored(batch_id(1))
+
+
+def test_settle_burns_after_minting_in_the_same_transaction(system: System) -> None:
+    a, b = holders(2)
+    assert settle(system, 20, [(a, 500)], [(a, 50)]) is True
+    # A claim or transfer of the ledger: burn from one address, mint to another.
+    assert system.registry.settle(
+        batch_id(21),
+        root(21),
+        CID,
+        [b],
+        [120],
+        [b],
+        [5],
+        [a],
+        [120],
+        [a],
+        [5],
+        sender=system.relay,
+    )
+    assert (system.thp.balanceOf(a), system.thp.balanceOf(b)) == (380, 120)
+    assert (system.spot.balanceOf(a), system.spot.balanceOf(b)) == (45, 5)
+    assert system.thp.totalSupply() == 500
+    assert system.spot.totalSupply() == 50
+    settled = [log for log in system.registry.get_logs() if type(log).__name__ == "BatchSettled"]
+    assert (settled[-1].thp_burned, settled[-1].spot_burned) == (120, 5)
+
+
+def test_a_burn_beyond_the_balance_reverts_the_whole_batch(system: System) -> None:
+    a, b = holders(2)
+    assert settle(system, 30, [(a, 100)], []) is True
+    with boa.reverts():
+        system.registry.settle(
+            batch_id(31),
+            root(31),
+            CID,
+            [b],
+            [7],
+            [],
+            [],
+            [a],
+            [101],
+            [],
+            [],
+            sender=system.relay,
+        )
+    assert not system.registry.is_settled(batch_id(31))
+    assert system.thp.balanceOf(b) == 0
+    assert system.thp.balanceOf(a) == 100
+
+
+def test_burns_need_the_burner_role_on_the_token(system: System) -> None:
+    a = holders(1)[0]
+    assert settle(system, 40, [(a, 100)], []) is True
+    with boa.reverts(MISSING_ROLE):
+        system.thp.burn_batch([a], [1], sender=system.admin)
+    with boa.reverts(MISSING_ROLE):
+        system.spot.burn_batch([a], [1], sender=system.relay)
+    assert system.thp.balanceOf(a) == 100

@@ -8,7 +8,7 @@
         A batch id seen before mints nothing: `settle` returns False and logs
         `BatchReplayed`, so a relay that retries a batch whose first transaction did land
         loses nothing and doubles nothing. `is_settled` lets it check first.
-@dev The registry must hold MINTER_ROLE on both token contracts.
+@dev The registry must hold MINTER_ROLE and BURNER_ROLE on both token contracts.
 """
 
 from snekmate.auth import access_control
@@ -25,6 +25,7 @@ SETTLEMENT_ROLE: public(constant(bytes32)) = keccak256("SETTLEMENT_ROLE")
 
 interface IBatchMintable:
     def mint_batch(owners: DynArray[address, MAX_BATCH], amounts: DynArray[uint256, MAX_BATCH]): nonpayable
+    def burn_batch(owners: DynArray[address, MAX_BATCH], amounts: DynArray[uint256, MAX_BATCH]): nonpayable
 
 
 struct Batch:
@@ -48,6 +49,8 @@ event BatchSettled:
     thp_total: uint256
     spot_recipients: uint256
     spot_total: uint256
+    thp_burned: uint256
+    spot_burned: uint256
 
 
 event BatchReplayed:
@@ -79,10 +82,17 @@ def settle(
     thp_amounts: DynArray[uint256, MAX_BATCH],
     spot_recipients: DynArray[address, MAX_BATCH],
     spot_amounts: DynArray[uint256, MAX_BATCH],
+    thp_burn_from: DynArray[address, MAX_BATCH] = [],
+    thp_burn_amounts: DynArray[uint256, MAX_BATCH] = [],
+    spot_burn_from: DynArray[address, MAX_BATCH] = [],
+    spot_burn_amounts: DynArray[uint256, MAX_BATCH] = [],
 ) -> bool:
     """
-    @notice Records batch `batch_id` and mints its tokens. Returns False, with no other
-            effect than a `BatchReplayed` log, when the batch id was settled before.
+    @notice Records batch `batch_id`, mints its tokens, then burns its burns (the
+            ledger's claims and transfers settle as a burn plus a mint). Returns False,
+            with no other effect than a `BatchReplayed` log, when the batch id was
+            settled before. Mints come first, so a batch that nets an address's changes
+            never burns what the same batch credits.
     """
     access_control._check_role(SETTLEMENT_ROLE, msg.sender)
     if self.batches[batch_id].merkle_root != empty(bytes32):
@@ -94,6 +104,8 @@ def settle(
     assert len(cid) > 0, "registry: empty cid"
     assert len(thp_recipients) == len(thp_amounts), "registry: thp length mismatch"
     assert len(spot_recipients) == len(spot_amounts), "registry: spot length mismatch"
+    assert len(thp_burn_from) == len(thp_burn_amounts), "registry: thp burn length mismatch"
+    assert len(spot_burn_from) == len(spot_burn_amounts), "registry: spot burn length mismatch"
 
     # Effects before interactions: the record exists before any token call is made.
     self.batches[batch_id] = Batch(merkle_root=merkle_root, cid=cid, block_number=block.number)
@@ -103,6 +115,10 @@ def settle(
         extcall THP.mint_batch(thp_recipients, thp_amounts)
     if len(spot_recipients) > 0:
         extcall SPOT.mint_batch(spot_recipients, spot_amounts)
+    if len(thp_burn_from) > 0:
+        extcall THP.burn_batch(thp_burn_from, thp_burn_amounts)
+    if len(spot_burn_from) > 0:
+        extcall SPOT.burn_batch(spot_burn_from, spot_burn_amounts)
 
     log BatchSettled(
         batch_id=batch_id,
@@ -112,6 +128,8 @@ def settle(
         thp_total=self._sum(thp_amounts),
         spot_recipients=len(spot_recipients),
         spot_total=self._sum(spot_amounts),
+        thp_burned=self._sum(thp_burn_amounts),
+        spot_burned=self._sum(spot_burn_amounts),
     )
     return True
 

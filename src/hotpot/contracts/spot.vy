@@ -86,3 +86,14 @@ def burn(owner: address, amount: uint256):
     """
     access_control._check_role(BURNER_ROLE, msg.sender)
     erc20._burn(owner, amount)
+
+
+@external
+def burn_batch(owners: DynArray[address, MAX_BATCH], amounts: DynArray[uint256, MAX_BATCH]):
+    """
+    @notice Burns `amounts[i]` units of `owners[i]`'s SPOT for every i, in one call.
+    """
+    access_control._check_role(BURNER_ROLE, msg.sender)
+    assert len(owners) == len(amounts), "spot: length mismatch"
+    for i: uint256 in range(len(owners), bound=MAX_BATCH):
+        erc20._burn(owners[i], amounts[i])

@@ -2,8 +2,8 @@
 # pragma evm-version cancun
 """
 @title THP: The Hot Pot Spot share token (security token)
-@notice ERC-20 with 2 decimals (1 THP = 100 units). Only MINTER_ROLE mints (granted
-        to the settlement registry). Transfers move only between addresses on the
+@notice ERC-20 with 2 decimals (1 THP = 100 units). Only MINTER_ROLE mints and only
+        BURNER_ROLE burns (both granted to the settlement registry). Transfers move only between addresses on the
         KYC allow-list, which COMPLIANCE_ROLE manages. DEFAULT_ADMIN_ROLE pauses every
         movement of tokens: transfers, mints.
 @dev Built from snekmate modules: `erc20` keeps balances and supply, `access_control`
@@ -40,6 +40,10 @@ exports: (
 )
 
 MINTER_ROLE: public(constant(bytes32)) = keccak256("MINTER_ROLE")
+# The controller's forced burn (a permissioned security token's controller operation):
+# granted to the settlement registry, which settles claims and transfers of the ledger
+# as burns and mints.
+BURNER_ROLE: public(constant(bytes32)) = keccak256("BURNER_ROLE")
 COMPLIANCE_ROLE: public(constant(bytes32)) = keccak256("COMPLIANCE_ROLE")
 # The largest batch `mint_batch` takes; the registry passes its batches through.
 MAX_BATCH: public(constant(uint256)) = 512
@@ -101,6 +105,18 @@ def mint_batch(owners: DynArray[address, MAX_BATCH], amounts: DynArray[uint256, 
     assert len(owners) == len(amounts), "thp: length mismatch"
     for i: uint256 in range(len(owners), bound=MAX_BATCH):
         erc20._mint(owners[i], amounts[i])
+
+
+@external
+def burn_batch(owners: DynArray[address, MAX_BATCH], amounts: DynArray[uint256, MAX_BATCH]):
+    """
+    @notice Burns `amounts[i]` units of `owners[i]`'s THP for every i (controller burn).
+    """
+    access_control._check_role(BURNER_ROLE, msg.sender)
+    pausable._require_not_paused()
+    assert len(owners) == len(amounts), "thp: length mismatch"
+    for i: uint256 in range(len(owners), bound=MAX_BATCH):
+        erc20._burn(owners[i], amounts[i])
 
 
 @external
