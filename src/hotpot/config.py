@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"
 DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"dev-only-encryption-key-32bytes!").decode()
 
+# anvil's first well-known dev account (public knowledge: never holds anything real).
+DEV_RELAY_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7ae0f2ff80"
+
 SECRET_VARIABLES = {"JWT_SECRET": DEV_JWT_SECRET, "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY}
 # Local development addresses of the network's own holders (public, not secrets, but a
 # production network must name its real ones: tokens minted here would be lost).
@@ -88,7 +91,17 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("cors_origins", mode="before")
+    # Settlement (docs/settlement.md). No CHAIN_RPC_URLS: the embedded anvil node.
+    chain_rpc_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    chain_id: int = Field(default=31337, ge=1)
+    relay_private_key: str | None = Field(default=None, pattern=r"^(0x)?[0-9a-fA-F]{64}$")
+    ipfs_api_url: str | None = None
+    settlement_batch_size: int = Field(default=300, ge=1, le=512)
+    settlement_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # Run the relay inside `serve` (the embedded default); off when a `worker` runs it.
+    settlement_relay_in_process: bool = True
+
+    @field_validator("cors_origins", "chain_rpc_urls", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -123,6 +136,11 @@ class Settings(BaseSettings):
                 raise ConfigError("PASSWORD_HASH_PROFILE must not be lowered in production")
             if not self.database_url:
                 raise ConfigError("DATABASE_URL must be set when HOTPOT_ENV=production")
+            # Only the relay signs; it refuses to start without a key in production.
+            if (self.relay_private_key or "").lower().removeprefix("0x") == (
+                DEV_RELAY_PRIVATE_KEY.removeprefix("0x")
+            ):
+                raise ConfigError("RELAY_PRIVATE_KEY is the development default (anvil's key)")
         if self.encryption_key:
             _decode_key(self.encryption_key)
         return self
@@ -130,6 +148,15 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.hotpot_env is Environment.PRODUCTION
+
+    @property
+    def effective_relay_private_key(self) -> str:
+        """The relay's signing key; anvil's dev key only outside production."""
+        if self.relay_private_key:
+            return self.relay_private_key
+        if self.is_production:
+            raise ConfigError("RELAY_PRIVATE_KEY must be set when HOTPOT_ENV=production")
+        return DEV_RELAY_PRIVATE_KEY
 
     @property
     def effective_jwt_secret(self) -> str:
