@@ -17,7 +17,7 @@ DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"
 DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"dev-only-encryption-key-32bytes!").decode()
 
 # anvil's first well-known dev account (public knowledge: never holds anything real).
-DEV_RELAY_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7ae0f2ff80"
+DEV_RELAY_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 SECRET_VARIABLES = {"JWT_SECRET": DEV_JWT_SECRET, "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY}
 # Local development addresses of the network's own holders (public, not secrets, but a
