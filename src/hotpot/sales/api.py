@@ -1,0 +1,118 @@
+"""HTTP routes of the sales slice: walk-in sales, receipts, the unclaimed pool."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from hotpot.context import Ctx
+from hotpot.domain.orders import Role
+from hotpot.http.auth import CurrentActor, OwnerOnly
+from hotpot.http.pagination import Paging
+from hotpot.http.problems import ApiError, errors
+from hotpot.http.schemas import Page, page_of
+from hotpot.sales import service
+from hotpot.sales.qr import qr_png
+from hotpot.sales.schemas import (
+    ClaimIn,
+    ClaimOut,
+    DistributionOut,
+    ExpiryOut,
+    PoolOut,
+    ReceiptPrintOut,
+    SaleIn,
+    SaleOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["sales"], responses=errors(422))
+
+
+@router.post(
+    "/sales",
+    status_code=201,
+    response_model=SaleOut,
+    responses={
+        200: {"model": SaleOut, "description": "a retry: the same sale and receipt"},
+        201: {"model": SaleOut, "description": "the sale, its receipt and activation code"},
+        **errors(401, 403, 404, 409),
+    },
+)
+async def record_sale(body: SaleIn, ctx: Ctx, actor: CurrentActor, response: Response) -> SaleOut:
+    """A POS terminal records a walk-in sale at its own node (terminals only).
+
+    Priced by the server from the menu; mints at once, the buyer's share into custody
+    under a receipt. Idempotent per terminal on `terminal_sale_id`.
+    """
+    status, out = await service.record_sale(ctx, actor, body)
+    response.status_code = status
+    return out
+
+
+@router.get(
+    "/receipts/{receipt_id}/qr.png",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the QR code of the receipt's claim link",
+        },
+        **errors(401, 403, 404),
+    },
+)
+async def receipt_qr(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> Response:
+    url = await service.receipt_claim_url(ctx, actor, receipt_id)
+    return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/receipts/{receipt_id}/print",
+    response_model=ReceiptPrintOut,
+    responses=errors(401, 403, 404),
+)
+async def receipt_print(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> ReceiptPrintOut:
+    return await service.receipt_print(ctx, actor, receipt_id)
+
+
+@router.post(
+    "/receipts/{receipt_id}/claim",
+    response_model=ClaimOut,
+    responses=errors(401, 403, 404, 409, 410, 423, 429),
+)
+async def claim_receipt(receipt_id: UUID, body: ClaimIn, ctx: Ctx, actor: CurrentActor) -> ClaimOut:
+    """A customer claims a receipt with its activation code (403 wrong_code counts a failure;
+    the 5th failure answers 423 receipt_locked; 410 once expired)."""
+    if actor.role is not Role.CUSTOMER:
+        raise ApiError(403, "forbidden", "only customers claim receipts")
+    await ctx.limiter.check("receipt_claims", str(actor.id), service.CLAIMS_PER_MINUTE, 60)
+    return await service.claim_receipt(ctx, actor, receipt_id, body.code)
+
+
+@router.post("/receipts/expire", response_model=ExpiryOut, responses=errors(401, 403))
+async def expire_receipts(ctx: Ctx, _: OwnerOnly) -> ExpiryOut:
+    """Expire every receipt past its deadline: THP to the unclaimed pool, SPOT burned."""
+    return await service.expire_receipts(ctx)
+
+
+@router.get("/pool", response_model=PoolOut)
+async def get_pool(ctx: Ctx) -> PoolOut:
+    """The unclaimed pool and what custody still holds for live receipts (public)."""
+    return await service.pool(ctx)
+
+
+@router.get("/pool/distributions", response_model=Page[DistributionOut])
+async def list_distributions(ctx: Ctx, paging: Paging) -> Page[DistributionOut]:
+    items = await service.list_distributions(ctx, paging.limit, paging.offset)
+    return page_of(items, paging.limit, paging.offset)
+
+
+@router.post(
+    "/pool/distributions",
+    status_code=201,
+    response_model=DistributionOut,
+    responses=errors(401, 403, 409),
+)
+async def distribute_pool(ctx: Ctx, actor: OwnerOnly) -> DistributionOut:
+    """Pay the pool to ST holders pro rata (owner only; once per period, else 409 with
+    `distribution_id` of the period's distribution)."""
+    return await service.distribute_pool(ctx, actor)

@@ -1,0 +1,191 @@
+"""SQL of the sales slice: sales, receipts under row locks, the expiry sweep, distributions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotpot.adapters.tables import nodes
+from hotpot.ledger.tables import ledger_balances, ledger_entries
+from hotpot.sales.tables import pool_distributions, receipts, sale_lines, sales
+
+LIVE = ("ACTIVE", "LOCKED")
+
+
+async def node(conn: AsyncConnection, node_id: UUID) -> RowMapping | None:
+    return (await conn.execute(select(nodes).where(nodes.c.id == node_id))).mappings().first()
+
+
+async def insert_sale(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """True when this is a new sale; False when the terminal already used this sale id.
+
+    On a concurrent duplicate, PostgreSQL makes this INSERT wait for the other
+    transaction: it then conflicts (the other committed) or goes in (it rolled back).
+    """
+    inserted = await conn.execute(
+        pg_insert(sales).values(**values).on_conflict_do_nothing().returning(sales.c.id)
+    )
+    return inserted.first() is not None
+
+
+async def sale_by_terminal_id(
+    conn: AsyncConnection, terminal_id: UUID, terminal_sale_id: str
+) -> RowMapping | None:
+    stmt = select(sales).where(
+        sales.c.terminal_id == terminal_id, sales.c.terminal_sale_id == terminal_sale_id
+    )
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def sale(conn: AsyncConnection, sale_id: UUID) -> RowMapping | None:
+    return (await conn.execute(select(sales).where(sales.c.id == sale_id))).mappings().first()
+
+
+async def insert_lines(conn: AsyncConnection, lines: list[dict[str, Any]]) -> None:
+    await conn.execute(insert(sale_lines), lines)
+
+
+async def lines_of(conn: AsyncConnection, sale_id: UUID) -> list[RowMapping]:
+    stmt = select(sale_lines).where(sale_lines.c.sale_id == sale_id).order_by(sale_lines.c.line_no)
+    return list((await conn.execute(stmt)).mappings())
+
+
+async def insert_receipt(conn: AsyncConnection, values: dict[str, Any]) -> RowMapping:
+    row = await conn.execute(insert(receipts).values(**values).returning(*receipts.c))
+    return row.mappings().one()
+
+
+async def receipt(conn: AsyncConnection, receipt_id: UUID) -> RowMapping | None:
+    stmt = select(receipts).where(receipts.c.id == receipt_id)
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def receipt_for_update(conn: AsyncConnection, receipt_id: UUID) -> RowMapping | None:
+    stmt = select(receipts).where(receipts.c.id == receipt_id).with_for_update()
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def receipt_of_sale_for_update(conn: AsyncConnection, sale_id: UUID) -> RowMapping:
+    stmt = select(receipts).where(receipts.c.sale_id == sale_id).with_for_update()
+    return (await conn.execute(stmt)).mappings().one()
+
+
+async def update_receipt(
+    conn: AsyncConnection, receipt_id: UUID, from_statuses: Sequence[str], values: dict[str, Any]
+) -> RowMapping | None:
+    """A guarded change: None when the receipt is no longer in one of `from_statuses`."""
+    row = await conn.execute(
+        update(receipts)
+        .where(receipts.c.id == receipt_id, receipts.c.status.in_(list(from_statuses)))
+        .values(**values)
+        .returning(*receipts.c)
+    )
+    return row.mappings().first()
+
+
+async def due_receipts_for_update(
+    conn: AsyncConnection, now: datetime, limit: int
+) -> list[RowMapping]:
+    """Live receipts past their deadline; rows another sweep (or a claim) holds are skipped."""
+    stmt = (
+        select(receipts)
+        .where(receipts.c.status.in_(LIVE), receipts.c.expires_at <= now)
+        .order_by(receipts.c.expires_at, receipts.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await conn.execute(stmt)).mappings())
+
+
+async def lock_customer(conn: AsyncConnection, holder: str) -> None:
+    """Serialise one customer's claims (the 49 % cap and the SPOT day cap read then write)."""
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"claim:{holder}"},
+    )
+
+
+async def spot_received_since(conn: AsyncConnection, holder: str, since: datetime) -> int:
+    """SPOT minted to or claimed by this holder since `since` (what the daily cap counts)."""
+    value = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
+            ledger_entries.c.to_holder == holder,
+            ledger_entries.c.token == "SPOT",
+            ledger_entries.c.kind.in_(["mint", "claim"]),
+            ledger_entries.c.created_at >= since,
+        )
+    )
+    return int(value or 0)
+
+
+async def lock_balance(conn: AsyncConnection, holder: str, token: str) -> int:
+    """The balance, with its row locked until the transaction ends (0 when there is none)."""
+    stmt = (
+        select(ledger_balances.c.units)
+        .where(ledger_balances.c.holder == holder, ledger_balances.c.token == token)
+        .with_for_update()
+    )
+    return int(await conn.scalar(stmt) or 0)
+
+
+async def holdings(conn: AsyncConnection, token: str, excluded: Sequence[str]) -> dict[str, int]:
+    stmt = select(ledger_balances.c.holder, ledger_balances.c.units).where(
+        ledger_balances.c.token == token,
+        ledger_balances.c.units > 0,
+        ledger_balances.c.holder.not_in(list(excluded)),
+    )
+    return {row.holder: int(row.units) for row in await conn.execute(stmt)}
+
+
+async def claim_period(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """Take the period's one distribution slot; False when it is taken (waits for a racer)."""
+    inserted = await conn.execute(
+        pg_insert(pool_distributions)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["period", "label"])
+        .returning(pool_distributions.c.id)
+    )
+    return inserted.first() is not None
+
+
+async def distribution_of_period(
+    conn: AsyncConnection, period: str, label: str
+) -> RowMapping | None:
+    stmt = select(pool_distributions).where(
+        pool_distributions.c.period == period, pool_distributions.c.label == label
+    )
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def set_holders_paid(conn: AsyncConnection, distribution_id: UUID, count: int) -> RowMapping:
+    row = await conn.execute(
+        update(pool_distributions)
+        .where(pool_distributions.c.id == distribution_id)
+        .values(holders_paid=count)
+        .returning(*pool_distributions.c)
+    )
+    return row.mappings().one()
+
+
+async def list_distributions(conn: AsyncConnection, limit: int, offset: int) -> list[RowMapping]:
+    stmt = (
+        select(pool_distributions)
+        .order_by(pool_distributions.c.created_at.desc(), pool_distributions.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list((await conn.execute(stmt)).mappings())
+
+
+async def set_sale_amount(conn: AsyncConnection, sale_id: UUID, amount: int) -> RowMapping:
+    row = await conn.execute(
+        update(sales).where(sales.c.id == sale_id).values(amount_tetri=amount).returning(*sales.c)
+    )
+    return row.mappings().one()
