@@ -29,6 +29,7 @@ from hotpot.network.api import router as network_router
 from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
+from hotpot.sales.api import router as sales_router
 from hotpot.wallets.api import router as wallets_router
 
 log = structlog.get_logger(__name__)
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
         orders_router,
         wallets_router,
         registry_router,
+        sales_router,
     )
     for router in routers:
         app.include_router(router)
