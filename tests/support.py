@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import uvicorn
 
 from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import OfficeStaffIn
+from hotpot.adapters.embedded import free_port
+from hotpot.app import create_app
+from hotpot.config import Settings
 from hotpot.context import AppContext
 
 PASSWORD = "correct-horse-battery"  # test-only credential
@@ -183,3 +189,35 @@ class World:
         return await self.client.post(
             f"/api/v1/orders/{order_id}/transitions", json=body, headers=self.auth(role)
         )
+
+
+class LiveServer:
+    """The app in a real uvicorn server on loopback, on its own event loop in a thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(self.settings)
+        self.port = free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)

@@ -8,62 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 
 from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import OfficeStaffIn
-from hotpot.adapters.embedded import free_port
 from hotpot.app import create_app
 from tests.conftest import make_settings
-from tests.support import PASSWORD, unique_email
-
-
-class _Server:
-    def __init__(self, database_url: str, redis_url: str) -> None:
-        self.settings = make_settings(database_url, redis_url)
-        self.app = create_app(self.settings)
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> _Server:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
+from tests.support import PASSWORD, LiveServer, unique_email
 
 
 @pytest.fixture(scope="module")
-def live_server(database_url: str, redis_url: str) -> Iterator[_Server]:
-    with _Server(database_url, redis_url) as server:
+def live_server(database_url: str, redis_url: str) -> Iterator[LiveServer]:
+    with LiveServer(make_settings(database_url, redis_url)) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def owner_headers(live_server: _Server) -> dict[str, str]:
+def owner_headers(live_server: LiveServer) -> dict[str, str]:
     email = unique_email("fuzz-owner")
     ctx = live_server.app.state.context
 
@@ -104,7 +70,7 @@ OPERATIONS = [
     ("path", "method"), OPERATIONS, ids=[f"{m.upper()} {p}" for p, m in OPERATIONS]
 )
 def test_api_conforms_to_its_schema(
-    path: str, method: str, live_server: _Server, owner_headers: dict[str, str]
+    path: str, method: str, live_server: LiveServer, owner_headers: dict[str, str]
 ) -> None:
     operation = SCHEMA[path][method]
 

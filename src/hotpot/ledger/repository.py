@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.config import Settings
@@ -81,18 +80,28 @@ async def _apply_balances(conn: AsyncConnection, moves: Sequence[Movement]) -> N
             deltas[(m.to_holder, m.token)] += m.units
     # A fixed order of row locks, so concurrent postings cannot deadlock each other.
     for (holder, token), delta in sorted(deltas.items()):
-        if delta == 0:
-            continue
-        stmt = pg_insert(ledger_balances).values(holder=holder, token=token, units=delta)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[ledger_balances.c.holder, ledger_balances.c.token],
-            set_={"units": ledger_balances.c.units + delta},
-        )
-        try:
-            async with conn.begin_nested():
-                await conn.execute(stmt)
-        except IntegrityError as exc:
-            raise InsufficientBalance(f"{holder} holds too little {token}") from exc
+        if delta > 0:
+            stmt = pg_insert(ledger_balances).values(holder=holder, token=token, units=delta)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[ledger_balances.c.holder, ledger_balances.c.token],
+                    set_={"units": ledger_balances.c.units + delta},
+                )
+            )
+        elif delta < 0:
+            # A guarded UPDATE: no row changes unless the holder has enough.
+            taken = await conn.execute(
+                update(ledger_balances)
+                .where(
+                    ledger_balances.c.holder == holder,
+                    ledger_balances.c.token == token,
+                    ledger_balances.c.units >= -delta,
+                )
+                .values(units=ledger_balances.c.units + delta)
+                .returning(ledger_balances.c.units)
+            )
+            if taken.first() is None:
+                raise InsufficientBalance(f"{holder} holds too little {token}")
 
 
 async def _apply_supply(conn: AsyncConnection, moves: Sequence[Movement]) -> None:

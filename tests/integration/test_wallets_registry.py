@@ -1,0 +1,244 @@
+"""Wallets, KYC-gated transfers, the streamed holders register and transparency."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import tracemalloc
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from hotpot.config import Settings
+from hotpot.context import AppContext
+from hotpot.ledger import holders
+from hotpot.ledger import repository as ledger
+from hotpot.ledger.repository import Movement
+from tests.support import LiveServer, World, bearer, ok
+
+
+async def _grant(ctx: AppContext, account_id: str, thp: int, spot: int = 0) -> None:
+    """Give a customer tokens straight through the ledger (a test shortcut for many sales)."""
+    holder = holders.account_holder(uuid.UUID(account_id))
+    ref = str(uuid.uuid4())
+    async with ctx.db.transaction() as conn:
+        await ledger.post(
+            conn,
+            ctx.settings,
+            [
+                Movement("THP", "mint", thp, None, holder, "order", ref),
+                Movement("SPOT", "mint", spot, None, holder, "order", ref),
+            ],
+        )
+
+
+async def _verify(client: httpx.AsyncClient, world: World, account_id: str) -> None:
+    response = await client.put(
+        f"/api/v1/customers/{account_id}/kyc",
+        json={"status": "VERIFIED"},
+        headers=world.auth("compliance"),
+    )
+    assert response.status_code == 204
+
+
+async def test_wallet_shows_balances_role_and_history(
+    client: httpx.AsyncClient, world: World, ctx: AppContext
+) -> None:
+    account, token = await world.customer()
+    await _grant(ctx, account["id"], thp=250, spot=300)
+    wallet = ok(await client.get("/api/v1/wallets/me", headers=bearer(token)))
+    assert wallet["thp_units"] == 250 and wallet["spot_units"] == 300
+    assert wallet["address"] == account["wallet_address"]
+    assert wallet["role"] in {"Unauthorized", "Starter", "MiddlePlayer", "BigStack"}
+    history = ok(await client.get("/api/v1/wallets/me/history", headers=bearer(token)))
+    assert {(e["token"], e["units"]) for e in history["items"]} == {("THP", 250), ("SPOT", 300)}
+    owner = ok(await client.get("/api/v1/wallets/me", headers=world.auth("owner")))
+    assert owner["role"] == "MainOwner"
+    chef = await client.get("/api/v1/wallets/me", headers=world.auth("chef"))
+    assert chef.status_code == 403
+
+
+async def test_transfers_need_both_sides_verified(
+    client: httpx.AsyncClient, world: World, ctx: AppContext
+) -> None:
+    sender, sender_token = await world.customer()
+    receiver, _ = await world.customer()
+    await _grant(ctx, sender["id"], thp=100)
+    body = {"to_address": receiver["wallet_address"], "units": 40}
+    refused = await client.post("/api/v1/transfers", json=body, headers=bearer(sender_token))
+    assert refused.status_code == 409 and refused.json()["code"] == "kyc_required"
+    await _verify(client, world, sender["id"])
+    still = await client.post("/api/v1/transfers", json=body, headers=bearer(sender_token))
+    assert still.status_code == 409 and "receiver" in still.json()["detail"]
+    await _verify(client, world, receiver["id"])
+    headers = {**bearer(sender_token), "Idempotency-Key": str(uuid.uuid4())}
+    moved = ok(await client.post("/api/v1/transfers", json=body, headers=headers), 201)
+    replay = ok(await client.post("/api/v1/transfers", json=body, headers=headers), 201)
+    assert replay == moved  # a retried transfer moves nothing more
+    async with ctx.db.read() as conn:
+        assert (
+            await ledger.balance(conn, holders.account_holder(uuid.UUID(sender["id"])), "THP") == 60
+        )
+        assert (
+            await ledger.balance(conn, holders.account_holder(uuid.UUID(receiver["id"])), "THP")
+            == 40
+        )
+
+
+async def test_overdraft_and_concurrent_spending_are_refused(
+    client: httpx.AsyncClient, world: World, ctx: AppContext
+) -> None:
+    sender, token = await world.customer()
+    receiver, _ = await world.customer()
+    for account in (sender, receiver):
+        await _verify(client, world, account["id"])
+    await _grant(ctx, sender["id"], thp=100)
+    body = {"to_address": receiver["wallet_address"], "units": 60}
+    results = await asyncio.gather(
+        *(client.post("/api/v1/transfers", json=body, headers=bearer(token)) for _ in range(5))
+    )
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 409, 409, 409, 409]
+    async with ctx.db.read() as conn:
+        assert (
+            await ledger.balance(conn, holders.account_holder(uuid.UUID(sender["id"])), "THP") == 40
+        )
+
+
+async def test_the_49_percent_cap_refuses_a_transfer(
+    client: httpx.AsyncClient, world: World, ctx: AppContext, database_url: str
+) -> None:
+    # A private small network: the cap is relative to the whole supply, so give the
+    # receiver almost half of everything there is first.
+    sender, token = await world.customer()
+    receiver, _ = await world.customer()
+    for account in (sender, receiver):
+        await _verify(client, world, account["id"])
+    async with ctx.db.read() as conn:
+        supply = await ledger.supply(conn, "THP")
+    await _grant(ctx, receiver["id"], thp=supply)  # receiver now holds ~50 % of supply
+    await _grant(ctx, sender["id"], thp=10)
+    response = await client.post(
+        "/api/v1/transfers",
+        json={"to_address": receiver["wallet_address"], "units": 10},
+        headers=bearer(token),
+    )
+    assert response.status_code == 409 and response.json()["code"] == "customer_cap"
+
+
+async def test_only_compliance_sets_kyc(client: httpx.AsyncClient, world: World) -> None:
+    account, _ = await world.customer()
+    for role in ("owner", "customer", "chef"):
+        response = await client.put(
+            f"/api/v1/customers/{account['id']}/kyc",
+            json={"status": "VERIFIED"},
+            headers=world.auth(role),
+        )
+        assert response.status_code == 403, role
+    missing = await client.put(
+        f"/api/v1/customers/{uuid.uuid4()}/kyc",
+        json={"status": "VERIFIED"},
+        headers=world.auth("compliance"),
+    )
+    assert missing.status_code == 404
+
+
+async def test_transparency_is_public_and_adds_up(
+    client: httpx.AsyncClient, world: World, ctx: AppContext
+) -> None:
+    figures = ok(await client.get("/api/v1/transparency"))
+    async with ctx.db.read() as conn:
+        assert figures["thp_supply_units"] == await ledger.supply(conn, "THP")
+        assert figures["charity_thp_units"] == await ledger.balance(conn, holders.CHARITY, "THP")
+    assert figures["cap_breaches"] == [] or isinstance(figures["cap_breaches"], list)
+    assert all(n["sales_count"] >= 1 for n in figures["sales_by_node"])
+
+
+async def test_register_is_for_owner_and_compliance(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    for role, status in (("owner", 200), ("compliance", 200), ("customer", 403), ("chef", 403)):
+        response = await client.get("/api/v1/registry/holders", headers=world.auth(role))
+        assert response.status_code == status, role
+
+
+@pytest.fixture(scope="module")
+async def many_holders(ctx: AppContext) -> int:
+    """100 000 customers with balances, inserted in bulk by SQL."""
+    count = 100_000
+    async with ctx.db.transaction() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO accounts (id, role, wallet_address, kyc_status)"
+                " SELECT gen_random_uuid(), 'customer',"
+                "  '0x' || lpad(to_hex(n), 36, '0') || 'beef', 'NOT_STARTED'"
+                " FROM generate_series(1, :count) AS n"
+            ),
+            {"count": count},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO ledger_balances (holder, token, units)"
+                " SELECT 'acct:' || id::text, 'THP', 1 FROM accounts"
+                " WHERE wallet_address LIKE '%beef'"
+            )
+        )
+        await conn.execute(
+            text("UPDATE ledger_supply SET units = units + :count WHERE token = 'THP'"),
+            {"count": count},
+        )
+    return count
+
+
+def test_register_streams_100k_holders_as_csv_in_bounded_memory(
+    settings: Settings, world: World, many_holders: int
+) -> None:
+    # Over a real socket: an in-process transport would buffer the whole body.
+    total = chunks = rows = 0
+    tail = b""
+    with LiveServer(settings) as server:
+        tracemalloc.start()  # after start-up: count only what serving the register costs
+        try:
+            with httpx.stream(
+                "GET",
+                f"{server.url}/api/v1/registry/holders",
+                params={"format": "csv"},
+                headers=world.auth("owner"),
+                timeout=120,
+            ) as response:
+                assert response.status_code == 200
+                for chunk in response.iter_raw():
+                    total += len(chunk)
+                    chunks += 1
+                    data = tail + chunk
+                    rows += data.count(b"\n")
+                    tail = data[data.rfind(b"\n") + 1 :]
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert rows - 1 >= many_holders  # header line + every holder
+    assert chunks > 50  # it arrived piece by piece, not as one body
+    # Holding the register whole would cost at least its size; streaming costs a batch.
+    assert peak < total / 3, f"peak {peak} bytes for a {total}-byte register"
+
+
+async def test_register_json_is_a_valid_array(
+    client: httpx.AsyncClient, world: World, many_holders: int
+) -> None:
+    response = await client.get(
+        "/api/v1/registry/holders", params={"format": "json"}, headers=world.auth("owner")
+    )
+    data = json.loads(response.content)
+    assert len(data) >= many_holders
+    sample = data[0]
+    assert set(sample) == {"holder", "address", "thp_units", "spot_units", "kyc_status", "role"}
+    csv_text = (
+        await client.get(
+            "/api/v1/registry/holders", params={"format": "csv"}, headers=world.auth("owner")
+        )
+    ).text
+    assert len(list(csv.reader(io.StringIO(csv_text)))) == len(data) + 1
