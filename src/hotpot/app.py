@@ -20,12 +20,14 @@ from hotpot.adapters.database import Database
 from hotpot.config import ConfigError, Settings
 from hotpot.context import AppContext
 from hotpot.domain.orders import Role
+from hotpot.governance.api import router as governance_router
 from hotpot.http import problems
 from hotpot.http.auth import require_roles
 from hotpot.http.middleware import RequestContext
 from hotpot.http.ratelimit import RateLimiter
 from hotpot.menu.api import router as menu_router
 from hotpot.network.api import router as network_router
+from hotpot.ops import gauges
 from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
@@ -58,6 +60,7 @@ async def _watch_dependencies(ctx: AppContext) -> None:
             await ctx.db.ping(1.0)
             await ctx.cache.ping()
             await ctx.db.check_replica()
+            await gauges.refresh(ctx)
         await asyncio.sleep(DEPENDENCY_CHECK_SECONDS)
 
 
@@ -105,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
         wallets_router,
         registry_router,
         sales_router,
+        governance_router,
     )
     for router in routers:
         app.include_router(router)

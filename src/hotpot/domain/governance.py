@@ -11,13 +11,18 @@ network proposal may execute from closes_at + timelock on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from hotpot.domain.canonical import canonical_json
+from hotpot.domain.merkle import MerkleTree, keccak256
 from hotpot.domain.roles import Role
 from hotpot.domain.tokenomics import BPS_DENOMINATOR, require_non_negative
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 class ProposalKind(StrEnum):
@@ -340,3 +345,58 @@ def ensure_executable(
         ProposalStatus.EXECUTED: "the proposal has already been executed",
     }
     raise ExecutionRefused(status, f"cannot execute: {messages.get(status, status)}")
+
+
+# --- the votes root anchored on chain ---------------------------------------------------
+
+VOTE_RECORD_SCHEMA = "hotpot.governance.vote/1"
+
+
+def vote_record(proposal_id: str, voter_address: str, choice: VoteChoice, weight: int) -> bytes:
+    """The canonical bytes of one counted vote: a Merkle leaf is leaf_hash(these bytes).
+
+    RFC 8785 JSON (see canonical.py) of {schema, proposal_id, voter (lowercased address),
+    choice, weight_units}: the proposal id is inside the leaf, so a proof for one
+    proposal's root cannot be replayed against another's.
+    """
+    if not _ADDRESS.fullmatch(voter_address):
+        raise ValueError(f"not an EVM address: {voter_address!r}")
+    return canonical_json(
+        {
+            "schema": VOTE_RECORD_SCHEMA,
+            "proposal_id": proposal_id,
+            "voter": voter_address.lower(),
+            "choice": VoteChoice(choice).value,
+            "weight_units": require_non_negative("weight", weight),
+        }
+    )
+
+
+def ordered_votes(
+    votes: Iterable[tuple[str, VoteChoice, int]],
+) -> list[tuple[str, VoteChoice, int]]:
+    """(address, choice, weight) in leaf order: by lowercased voter address."""
+    return sorted(votes, key=lambda vote: vote[0].lower())
+
+
+# The root of a proposal nobody voted on: keccak256 of the empty string. The anchor
+# contract refuses a zero root, and no Merkle root over real leaves equals this.
+EMPTY_VOTES_ROOT = keccak256(b"")
+
+
+def votes_tree(proposal_id: str, votes: Iterable[tuple[str, VoteChoice, int]]) -> MerkleTree | None:
+    """The Merkle tree over a proposal's votes in leaf order; None when there are none."""
+    records = [vote_record(proposal_id, *vote) for vote in ordered_votes(votes)]
+    return MerkleTree.from_records(records) if records else None
+
+
+def votes_root(proposal_id: str, votes: Iterable[tuple[str, VoteChoice, int]]) -> bytes:
+    tree = votes_tree(proposal_id, votes)
+    return EMPTY_VOTES_ROOT if tree is None else tree.root
+
+
+def chain_proposal_id(proposal_uuid_bytes: bytes) -> bytes:
+    """The bytes32 proposal id on chain: the 16 UUID bytes, left-padded with zeros."""
+    if len(proposal_uuid_bytes) != 16:
+        raise ValueError("a proposal id is a 16-byte UUID")
+    return proposal_uuid_bytes.rjust(32, b"\x00")

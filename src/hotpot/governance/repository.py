@@ -1,0 +1,248 @@
+"""SQL for proposals, snapshots, votes and chain anchors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotpot.domain.governance import GovernanceSettings, ProposalStatus
+from hotpot.domain.tokenomics import BPS_DENOMINATOR
+from hotpot.governance.tables import (
+    governance_anchors,
+    governance_proposals,
+    governance_snapshots,
+    governance_votes,
+)
+from hotpot.ledger.tables import ledger_balances
+
+P = governance_proposals
+
+
+async def insert_proposal(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(P).values(**values))
+
+
+async def proposal(conn: AsyncConnection, proposal_id: UUID) -> RowMapping | None:
+    return (await conn.execute(select(P).where(P.c.id == proposal_id))).mappings().first()
+
+
+async def proposal_for_update(conn: AsyncConnection, proposal_id: UUID) -> RowMapping | None:
+    stmt = select(P).where(P.c.id == proposal_id).with_for_update()
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def take_snapshot(
+    conn: AsyncConnection, proposal_id: UUID, opens_at: datetime, closes_at: datetime
+) -> RowMapping:
+    """Copy every committed SPOT balance, then open the window; returns the updated row.
+
+    The copy is one INSERT ... SELECT, so it sees one consistent committed state of
+    `ledger_balances`; the snapshot supply is the sum of that very copy (SPOT supply is
+    the sum of SPOT balances), so weights and supply can never disagree.
+    """
+    await conn.execute(
+        insert(governance_snapshots).from_select(
+            ["proposal_id", "holder", "units"],
+            select(literal(proposal_id), ledger_balances.c.holder, ledger_balances.c.units).where(
+                ledger_balances.c.token == "SPOT", ledger_balances.c.units > 0
+            ),
+        )
+    )
+    supply = select(func.coalesce(func.sum(governance_snapshots.c.units), 0)).where(
+        governance_snapshots.c.proposal_id == proposal_id
+    )
+    row = await conn.execute(
+        update(P)
+        .where(P.c.id == proposal_id)
+        .values(
+            opens_at=opens_at,
+            closes_at=closes_at,
+            snapshot_at=func.clock_timestamp(),
+            snapshot_supply_units=supply.scalar_subquery(),
+        )
+        .returning(*P.c)
+    )
+    return row.mappings().one()
+
+
+async def snapshot_units(conn: AsyncConnection, proposal_id: UUID, holder: str) -> int:
+    value = await conn.scalar(
+        select(governance_snapshots.c.units).where(
+            governance_snapshots.c.proposal_id == proposal_id,
+            governance_snapshots.c.holder == holder,
+        )
+    )
+    return int(value or 0)
+
+
+async def insert_vote(conn: AsyncConnection, values: dict[str, Any]) -> RowMapping | None:
+    """The vote, or None when this wallet has already voted on this proposal."""
+    stmt = (
+        pg_insert(governance_votes)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(*governance_votes.c)
+    )
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def has_voted(conn: AsyncConnection, proposal_id: UUID, voter_id: UUID) -> bool:
+    found = await conn.scalar(
+        select(governance_votes.c.voter_id).where(
+            governance_votes.c.proposal_id == proposal_id,
+            governance_votes.c.voter_id == voter_id,
+        )
+    )
+    return found is not None
+
+
+async def add_weight(conn: AsyncConnection, proposal_id: UUID, choice: str, weight: int) -> None:
+    column = {"FOR": P.c.for_units, "AGAINST": P.c.against_units, "ABSTAIN": P.c.abstain_units}[
+        choice
+    ]
+    await conn.execute(
+        update(P)
+        .where(P.c.id == proposal_id)
+        .values({column: column + weight, P.c.vote_count: P.c.vote_count + 1})
+    )
+
+
+async def votes_of(conn: AsyncConnection, proposal_id: UUID) -> list[RowMapping]:
+    stmt = (
+        select(governance_votes)
+        .where(governance_votes.c.proposal_id == proposal_id)
+        .order_by(governance_votes.c.voter_address)
+    )
+    return list((await conn.execute(stmt)).mappings())
+
+
+async def list_votes(
+    conn: AsyncConnection, proposal_id: UUID, limit: int, offset: int
+) -> list[RowMapping]:
+    stmt = (
+        select(governance_votes)
+        .where(governance_votes.c.proposal_id == proposal_id)
+        .order_by(governance_votes.c.voter_address)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list((await conn.execute(stmt)).mappings())
+
+
+async def vote_of(conn: AsyncConnection, proposal_id: UUID, voter_id: UUID) -> RowMapping | None:
+    stmt = select(governance_votes).where(
+        governance_votes.c.proposal_id == proposal_id, governance_votes.c.voter_id == voter_id
+    )
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def finalize(
+    conn: AsyncConnection,
+    proposal_id: UUID,
+    *,
+    outcome: str,
+    votes_root: str,
+    weights: tuple[int, int, int],
+    vote_count: int,
+    anchor: dict[str, Any],
+) -> RowMapping:
+    """Record the final tally on the proposal and queue its chain anchor, together."""
+    for_units, against_units, abstain_units = weights
+    row = await conn.execute(
+        update(P)
+        .where(P.c.id == proposal_id, P.c.finalized_at.is_(None))
+        .values(
+            finalized_at=func.now(),
+            outcome=outcome,
+            votes_root=votes_root,
+            for_units=for_units,
+            against_units=against_units,
+            abstain_units=abstain_units,
+            vote_count=vote_count,
+        )
+        .returning(*P.c)
+    )
+    await conn.execute(insert(governance_anchors).values(proposal_id=proposal_id, **anchor))
+    return row.mappings().one()
+
+
+async def mark_executed(
+    conn: AsyncConnection,
+    proposal_id: UUID,
+    executed_at: datetime,
+    executed_by: UUID,
+    tokenomics_version: int | None,
+) -> RowMapping:
+    row = await conn.execute(
+        update(P)
+        .where(P.c.id == proposal_id, P.c.executed_at.is_(None))
+        .values(
+            executed_at=executed_at,
+            executed_by=executed_by,
+            tokenomics_version=tokenomics_version,
+        )
+        .returning(*P.c)
+    )
+    return row.mappings().one()
+
+
+async def anchor(conn: AsyncConnection, proposal_id: UUID) -> RowMapping | None:
+    stmt = select(governance_anchors).where(governance_anchors.c.proposal_id == proposal_id)
+    return (await conn.execute(stmt)).mappings().first()
+
+
+def status_expression(now: datetime, settings: GovernanceSettings) -> ColumnElement[str]:
+    """`domain.governance.proposal_status` in SQL, so lists can filter on it.
+
+    Mirrors the domain rule over the running weights on the row (the live tally);
+    tests check that the two agree.
+    """
+    cast = P.c.for_units + P.c.against_units + P.c.abstain_units
+    passed = and_(
+        cast > 0,
+        cast * BPS_DENOMINATOR >= P.c.snapshot_supply_units * settings.quorum_bps,
+        P.c.for_units * BPS_DENOMINATOR > cast * settings.pass_bps,
+    )
+    return case(
+        (P.c.opens_at.is_(None), literal(ProposalStatus.PROPOSED.value)),
+        (P.c.opens_at > now, literal(ProposalStatus.PROPOSED.value)),
+        (P.c.closes_at > now, literal(ProposalStatus.VOTING.value)),
+        (~passed, literal(ProposalStatus.REJECTED.value)),
+        (P.c.kind == "DISH", literal(ProposalStatus.APPROVED.value)),
+        (P.c.executed_at.is_not(None), literal(ProposalStatus.EXECUTED.value)),
+        (P.c.closes_at + settings.timelock > now, literal(ProposalStatus.QUEUED.value)),
+        else_=literal(ProposalStatus.EXECUTABLE.value),
+    )
+
+
+async def list_proposals(
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    settings: GovernanceSettings,
+    status: ProposalStatus | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+) -> list[RowMapping]:
+    stmt = select(P).order_by(P.c.created_at.desc(), P.c.id).limit(limit).offset(offset)
+    if status is not None:
+        stmt = stmt.where(status_expression(now, settings) == status.value)
+    if kind is not None:
+        stmt = stmt.where(P.c.kind == kind)
+    return list((await conn.execute(stmt)).mappings())
