@@ -33,6 +33,12 @@ ORDERS_TRANSITIONS = Counter(
     "Orders entering a state (PENDING on creation, then each transition).",
     ["state"],
 )
+ORDERS_OPEN = Gauge(
+    "hotpot_orders_open",
+    "Orders currently in each open state (PENDING to READY).",
+    ["state"],
+    multiprocess_mode="max",
+)
 SALES = Counter(
     "hotpot_sales_total",
     "Purchases that minted tokens, by node and channel (order or walk-in).",

@@ -19,7 +19,7 @@ from hotpot.domain.roles import role_by_stake
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_balances, node_sales
-from hotpot.ops.metrics import OWNERSHIP_SHARE
+from hotpot.ops.gauges import franchisees_thp
 
 COLUMNS = ("holder", "address", "thp_units", "spot_units", "kyc_status", "role")
 STREAM_BATCH_ROWS = 1_000
@@ -119,12 +119,6 @@ async def transparency(ctx: AppContext) -> dict[str, object]:
         pool = await ledger.balance(conn, holders.POOL, "THP")
         custody = await ledger.balance(conn, holders.CUSTODY, "THP")
         owner = await ledger.balance(conn, holders.OWNER, "THP")
-        franchisee_key = _account_key()
-        franchisees = await conn.scalar(
-            select(func.coalesce(func.sum(ledger_balances.c.units), 0))
-            .select_from(ledger_balances.join(accounts, franchisee_key == ledger_balances.c.holder))
-            .where(accounts.c.role == "franchisee", ledger_balances.c.token == "THP")
-        )
         sales = (
             await conn.execute(
                 select(
@@ -138,14 +132,12 @@ async def transparency(ctx: AppContext) -> dict[str, object]:
                 .order_by(nodes.c.name)
             )
         ).all()
-    franchisees_units = int(franchisees or 0)
+    franchisees_units = await franchisees_thp(ctx)
     shares = {
         "owner": owner * 10_000 // thp_supply if thp_supply else 0,
         "franchisees": franchisees_units * 10_000 // thp_supply if thp_supply else 0,
         "charity": charity * 10_000 // thp_supply if thp_supply else 0,
     }
-    for party, bps in shares.items():
-        OWNERSHIP_SHARE.labels(party).set(bps)
     breaches = cap_breaches(
         owner_units=owner, franchisees_units=franchisees_units, supply_units=thp_supply
     )
