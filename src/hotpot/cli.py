@@ -86,6 +86,15 @@ def check_config() -> None:
     typer.echo("configuration ok")
 
 
+from hotpot.chain.cli import chain_app  # noqa: E402
+from hotpot.settlement import cli as settlement_cli  # noqa: E402
+
+app.add_typer(chain_app, name="chain")
+app.command()(settlement_cli.worker)
+app.command()(settlement_cli.reconcile)
+app.command()(settlement_cli.verify)
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,193 @@
+"""A JSON-RPC chain client: failover across CHAIN_RPC_URLS, retries, local signing, nonces.
+
+Every call goes to the current node; a connection failure (or a timeout) moves to the
+next URL and retries with exponential backoff (tenacity). Transactions are signed here
+with the relay's key and sent raw, so any node of the network can take them. The nonce
+is read from the node as `pending` before each send: the relay is the only sender for its
+key (one leader per key, by a PostgreSQL advisory lock), so that count is exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import structlog
+from eth_account import Account
+from eth_typing import ChecksumAddress
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.exceptions import TimeExhausted
+
+from hotpot.ops.metrics import DEPENDENCY_UP
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+
+class ChainError(Exception):
+    """The chain could not be reached, or refused what was sent."""
+
+
+class ChainUnavailableError(ChainError):
+    """No configured node answered (after retries across all URLs)."""
+
+
+class TransactionReverted(ChainError):
+    """A transaction was mined with status 0 (or its gas estimate reverted)."""
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    # aiohttp/OS-level failures, timeouts, and a node that went away mid-answer.
+    name = type(exc).__name__
+    return isinstance(
+        exc, OSError | TimeoutError | asyncio.TimeoutError | TimeExhausted
+    ) or name in {
+        "ClientConnectorError",
+        "ClientOSError",
+        "ServerDisconnectedError",
+        "ClientPayloadError",
+        "ClientResponseError",
+    }
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tx_hash: str
+    block_number: int
+    status: int
+    gas_used: int
+    contract_address: str | None = None
+
+
+class ChainClient:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        private_key: str,
+        *,
+        request_timeout: float = 10.0,
+        attempts: int = 6,
+        max_wait: float = 5.0,
+    ) -> None:
+        if not urls:
+            raise ChainError("no chain RPC URL configured")
+        self.urls = list(urls)
+        self.account = Account.from_key(private_key)
+        self.address: ChecksumAddress = self.account.address
+        self._attempts = attempts
+        self._max_wait = max_wait
+        self._nodes = [
+            AsyncWeb3(AsyncHTTPProvider(url, request_kwargs={"timeout": request_timeout}))
+            for url in self.urls
+        ]
+        self._current = 0
+
+    @property
+    def url(self) -> str:
+        return self.urls[self._current]
+
+    async def call(self, fn: Callable[[AsyncWeb3[Any]], Awaitable[T]]) -> T:
+        """Run `fn` against the current node; on a transport error fail over and retry."""
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_is_transport_error),
+                stop=stop_after_attempt(self._attempts * len(self._nodes)),
+                wait=wait_exponential(multiplier=0.05, max=self._max_wait),
+                reraise=True,
+            ):
+                with attempt:
+                    node = self._nodes[self._current]
+                    try:
+                        result = await fn(node)
+                    except BaseException as exc:
+                        if _is_transport_error(exc):
+                            DEPENDENCY_UP.labels("chain").set(0)
+                            previous = self.url
+                            self._current = (self._current + 1) % len(self._nodes)
+                            log.warning(
+                                "chain node failed; failing over",
+                                node=previous,
+                                next=self.url,
+                                error=type(exc).__name__,
+                            )
+                        raise
+                    DEPENDENCY_UP.labels("chain").set(1)
+                    return result
+        except BaseException as exc:
+            if _is_transport_error(exc):
+                raise ChainUnavailableError(f"no chain node answered: {exc!r}") from exc
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def chain_id(self) -> int:
+        return await self.call(lambda w3: w3.eth.chain_id)
+
+    async def block_number(self) -> int:
+        return int(await self.call(lambda w3: w3.eth.block_number))
+
+    async def code_at(self, address: str) -> bytes:
+        target = AsyncWeb3.to_checksum_address(address)
+        return bytes(await self.call(lambda w3: w3.eth.get_code(target)))
+
+    async def eth_call(self, to: str, data: bytes) -> bytes:
+        tx: Any = {"to": AsyncWeb3.to_checksum_address(to), "data": data}
+        return bytes(await self.call(lambda w3: w3.eth.call(tx)))
+
+    async def get_logs(self, params: dict[str, Any]) -> list[Any]:
+        return list(await self.call(lambda w3: w3.eth.get_logs(params)))  # type: ignore[arg-type]
+
+    async def transact(
+        self, to: str | None, data: bytes, *, gas: int | None = None, wait: float = 60.0
+    ) -> Receipt:
+        """Sign and send one transaction, wait for its receipt; TransactionReverted on status 0.
+
+        The nonce, gas price and gas estimate are read fresh each time, from whichever node
+        answers; a resend after a failure is therefore a new transaction (the caller makes
+        the effect idempotent: the registry ignores a batch id it has seen).
+        """
+
+        async def send(w3: AsyncWeb3[Any]) -> Receipt:
+            chain_id = await w3.eth.chain_id
+            nonce = await w3.eth.get_transaction_count(self.address, "pending")
+            gas_price = await w3.eth.gas_price
+            tx: dict[str, Any] = {
+                "from": self.address,
+                "data": data,
+                "nonce": nonce,
+                "gasPrice": gas_price,
+                "chainId": chain_id,
+                "value": 0,
+            }
+            if to is not None:
+                tx["to"] = AsyncWeb3.to_checksum_address(to)
+            if gas is None:
+                try:
+                    estimate = await w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+                except Exception as exc:
+                    if _is_transport_error(exc):
+                        raise
+                    raise TransactionReverted(f"the transaction would revert: {exc}") from exc
+                tx["gas"] = int(estimate * 6 // 5) + 10_000
+            else:
+                tx["gas"] = gas
+            signed = self.account.sign_transaction(tx)
+            tx_hash = await w3.eth.send_raw_transaction(signed.raw_transaction)
+            receipt = await w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=wait, poll_latency=0.05
+            )
+            return Receipt(
+                tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+                block_number=int(receipt["blockNumber"]),
+                status=int(receipt["status"]),
+                gas_used=int(receipt["gasUsed"]),
+                contract_address=receipt.get("contractAddress"),
+            )
+
+        receipt = await self.call(send)
+        if receipt.status != 1:
+            raise TransactionReverted(f"transaction {receipt.tx_hash} reverted")
+        return receipt

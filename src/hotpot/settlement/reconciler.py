@@ -1,0 +1,123 @@
+"""The reconciler: the chain against the ledger's settled view, as metrics and a report.
+
+Settled view: the sum of settled outbox deltas per (token, address) — exactly what the
+registry minted and burned. Drift per token = |totalSupply - Σ settled deltas| + Σ over
+outbox addresses |balanceOf - settled delta sum|; 0 when healthy. It also exports the
+outbox backlog, the age of its oldest row, the settlement lag, and chain/IPFS health.
+
+`repair_gaps` handles a chain that lost blocks (a dev node restarted from an older state
+file): batches recorded as settled that the registry does not know go back to pending,
+with the same batch id, and the relay sends them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import structlog
+
+from hotpot.adapters.database import Database
+from hotpot.chain.contracts import Contracts
+from hotpot.chain.deploy import Deployment
+from hotpot.domain.merkle import from_hex
+from hotpot.ops.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    RECONCILIATION_DRIFT,
+    SETTLEMENT_LAG,
+)
+from hotpot.settlement import repository as repo
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Report:
+    supply_chain: dict[str, int] = field(default_factory=dict)
+    supply_settled: dict[str, int] = field(default_factory=dict)
+    drift: dict[str, int] = field(default_factory=dict)
+    mismatches: list[tuple[str, str, int, int]] = field(
+        default_factory=list
+    )  # token, addr, chain, ledger
+    backlog: int = 0
+    oldest_age: float = 0.0
+    lag: float = 0.0
+
+    @property
+    def healthy(self) -> bool:
+        return all(value == 0 for value in self.drift.values())
+
+    def lines(self) -> list[str]:
+        out = []
+        for token in repo.TOKENS:
+            out.append(
+                f"{token}: chain supply {self.supply_chain.get(token, 0)}, "
+                f"ledger settled {self.supply_settled.get(token, 0)}, "
+                f"drift {self.drift.get(token, 0)}"
+            )
+        for token, address, chain, ledger in self.mismatches[:50]:
+            out.append(f"  {token} {address}: chain {chain} != ledger settled {ledger}")
+        out.append(
+            f"outbox backlog {self.backlog} rows, oldest {self.oldest_age:.1f}s, "
+            f"settlement lag {self.lag:.1f}s"
+        )
+        out.append("healthy" if self.healthy else "DRIFT")
+        return out
+
+
+async def reconcile(db: Database, contracts: Contracts, concurrency: int = 16) -> Report:
+    report = Report()
+    async with db.transaction() as conn:
+        settled = await repo.settled_view(conn)
+        pairs = await repo.outbox_addresses(conn)
+        report.backlog, report.oldest_age = await repo.backlog(conn)
+        report.lag = await repo.settlement_lag(conn)
+    limit = asyncio.Semaphore(concurrency)
+
+    async def balance(token: str, address: str) -> tuple[str, str, int]:
+        async with limit:
+            return token, address, await contracts.balance_of(token, address)
+
+    balances = await asyncio.gather(*(balance(t, a) for t, a in pairs))
+    drift = {token: 0 for token in repo.TOKENS}
+    for token, address, on_chain in balances:
+        ledger = settled.get((token, address), 0)
+        if on_chain != ledger:
+            drift[token] += abs(on_chain - ledger)
+            report.mismatches.append((token, address, on_chain, ledger))
+    for token in repo.TOKENS:
+        report.supply_chain[token] = await contracts.total_supply(token)
+        report.supply_settled[token] = sum(v for (t, _), v in settled.items() if t == token)
+        drift[token] += abs(report.supply_chain[token] - report.supply_settled[token])
+        RECONCILIATION_DRIFT.labels(token).set(drift[token])
+    report.drift = drift
+    OUTBOX_BACKLOG.set(report.backlog)
+    OUTBOX_OLDEST_AGE.set(report.oldest_age)
+    SETTLEMENT_LAG.set(report.lag)
+    if not report.healthy:
+        log.error("reconciliation drift", drift=drift, mismatches=len(report.mismatches))
+    return report
+
+
+async def repair_gaps(
+    db: Database, contracts: Contracts, deployment: Deployment, *, deep: bool = False
+) -> list[str]:
+    """Batches recorded as settled that the chain lacks go back to pending (same ids).
+
+    Cheap by default: only batches recorded in blocks above the chain's head are checked
+    (a node restarted from an older state lost exactly those); `deep` checks them all.
+    """
+    head = await contracts.client.block_number()
+    async with db.transaction() as conn:
+        suspects = await repo.settled_batches_after(conn, deployment.id, None if deep else head)
+    missing = []
+    for batch in suspects:
+        on_chain = await contracts.batch(from_hex(batch.batch_id))
+        if on_chain.merkle_root != from_hex(batch.merkle_root):
+            missing.append(batch.batch_id)
+    if missing:
+        async with db.transaction() as conn:
+            await repo.mark_unsettled(conn, missing)
+        log.warning("settled batches missing on chain; resending", batches=len(missing))
+    return missing

@@ -1,0 +1,295 @@
+"""The relay: drains the outbox to the chain in batches, exactly once in effect.
+
+One pass (`Relay.step`):
+1. resend every *pending* batch of the live deployment (a batch is persisted, with its
+   outbox rows tagged, BEFORE its transaction is sent): if the registry already has the
+   batch id, only the database is brought up to date; otherwise `settle` is sent again
+   with the same id, root and CID;
+2. otherwise build one new batch from the oldest unbatched rows (at most
+   SETTLEMENT_BATCH_SIZE (token, address) pairs), net the deltas per (token, address),
+   publish the records (one per order or receipt) and the batch manifest to the IPFS
+   store, compute the Merkle root, persist the batch, then send it (step 1).
+
+At-least-once sending plus the registry's replay no-op gives an exactly-once effect.
+One leader per signer key: a session-level `pg_try_advisory_lock` on a key derived from
+the signer address, held on a dedicated connection for as long as the relay leads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+
+from hotpot.adapters.database import Database
+from hotpot.adapters.ipfs import IpfsError, IpfsStore, open_ipfs_store
+from hotpot.chain.client import ChainClient, ChainError
+from hotpot.chain.contracts import Changes, Contracts
+from hotpot.chain.deploy import Deployment, ensure_deployed
+from hotpot.config import Settings
+from hotpot.domain.canonical import Mint, RecordKind, SettlementRecord, Token, canonical_json
+from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex
+from hotpot.ops.metrics import DEPENDENCY_UP
+from hotpot.settlement import repository as repo
+
+log = structlog.get_logger(__name__)
+
+MANIFEST_SCHEMA = "hotpot.settlement-batch/1"
+
+
+def lock_key(address: str) -> int:
+    """A signed 64-bit advisory lock key derived from the signer address."""
+    return int.from_bytes(bytes.fromhex(address.lower().removeprefix("0x"))[:8], "big", signed=True)
+
+
+def manifest_bytes(
+    batch_id: str, chain_id: int, registry: str, record_cids: list[str], changes: Changes
+) -> bytes:
+    """The batch document whose CID goes on chain: what the batch changes, and its records."""
+    rows: list[dict[str, Any]] = []
+    for token, mints, burns in (
+        ("THP", changes.thp_mints, changes.thp_burns),
+        ("SPOT", changes.spot_mints, changes.spot_burns),
+    ):
+        rows += [{"token": token, "address": a, "delta": u} for a, u in mints]
+        rows += [{"token": token, "address": a, "delta": -u} for a, u in burns]
+    rows.sort(key=lambda r: (r["token"], r["address"]))
+    return canonical_json(
+        {
+            "schema": MANIFEST_SCHEMA,
+            "batch": batch_id,
+            "chain_id": chain_id,
+            "registry": registry.lower(),
+            "records": record_cids,
+            "changes": rows,
+        }
+    )
+
+
+@dataclass
+class StepResult:
+    settled_batches: int = 0
+    settled_rows: int = 0
+
+
+class Relay:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        client: ChainClient,
+        store: IpfsStore,
+        deployment: Deployment,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.client = client
+        self.store = store
+        self.deployment = deployment
+        self.contracts = Contracts(client, deployment.addresses)
+
+    async def step(self) -> StepResult:
+        result = StepResult()
+        async with self.db.transaction() as conn:
+            pending = await repo.pending_batches(conn, self.deployment.id)
+        if not pending:
+            built = await self._build_batch()
+            if built is None:
+                return result
+            async with self.db.transaction() as conn:
+                pending = await repo.pending_batches(conn, self.deployment.id)
+        for batch in pending:
+            await self._send(batch)
+            result.settled_batches += 1
+            result.settled_rows += int(batch.row_count)
+        return result
+
+    async def _build_batch(self) -> str | None:
+        size = self.settings.settlement_batch_size
+        async with self.db.transaction() as conn:
+            rows = repo.take_batch(await repo.unbatched_rows(conn, size * 4 + 64), size)
+            if not rows:
+                return None
+            facts = await repo.purchases_to_record(conn, {(r.ref_kind, r.ref_id) for r in rows})
+        batch_id = "0x" + secrets.token_hex(32)
+        changes = repo.net_changes([(r.token, r.address, r.delta) for r in rows])
+        records = [_record(f) for f in facts]
+        record_bytes = [r.to_bytes() for r in records]
+        record_cids = [await self.store.add(data) for data in record_bytes]
+        manifest = manifest_bytes(
+            batch_id,
+            self.deployment.chain_id,
+            self.deployment.addresses.registry,
+            record_cids,
+            changes,
+        )
+        cid = await self.store.add(manifest)
+        leaves = [leaf_hash(data) for data in [*record_bytes, manifest]]
+        tree = MerkleTree.from_leaves(leaves)
+        async with self.db.transaction() as conn:
+            ok = await repo.create_batch(
+                conn,
+                batch_id=batch_id,
+                deployment_id=self.deployment.id,
+                root=to_hex(tree.root),
+                cid=cid,
+                leaves=[to_hex(leaf) for leaf in leaves],
+                row_ids=[r.id for r in rows],
+                records=[
+                    (rec.kind.value, rec.record_id, index, rcid)
+                    for index, (rec, rcid) in enumerate(zip(records, record_cids, strict=True))
+                ],
+            )
+            if not ok:
+                raise RuntimeError("outbox rows were batched by another relay (lock lost?)")
+        log.info("batch built", batch_id=batch_id, rows=len(rows), records=len(records), cid=cid)
+        return batch_id
+
+    async def _send(self, batch: Any) -> None:
+        batch_id = from_hex(batch.batch_id)
+        root = from_hex(batch.merkle_root)
+        if await self.contracts.is_settled(batch_id):
+            on_chain = await self.contracts.batch(batch_id)
+            if on_chain.merkle_root != root:
+                raise ChainError(f"batch {batch.batch_id} is on chain with another root")
+            tx_hash = await self.contracts.settlement_tx(batch_id, on_chain.block_number)
+            tx, block = tx_hash or "", on_chain.block_number
+            log.info("batch was already settled; recording it", batch_id=batch.batch_id)
+        else:
+            async with self.db.transaction() as conn:
+                changes = await repo.batch_changes(conn, batch.batch_id)
+            receipt = await self.contracts.settle(batch_id, root, batch.cid, changes)
+            tx, block = receipt.tx_hash, receipt.block_number
+            log.info(
+                "batch settled",
+                batch_id=batch.batch_id,
+                tx=tx,
+                block=block,
+                gas=receipt.gas_used,
+                rows=batch.row_count,
+            )
+        async with self.db.transaction() as conn:
+            await repo.mark_settled(conn, batch.batch_id, tx, block)
+
+
+def _record(facts: repo.PurchaseFacts) -> SettlementRecord:
+    return SettlementRecord(
+        kind=RecordKind.RECEIPT if facts.ref_kind == "sale" else RecordKind.ORDER,
+        record_id=facts.ref_id,
+        node_id=facts.node_id,
+        amount_tetri=facts.amount_tetri,
+        occurred_at=facts.occurred_at,
+        mints=tuple(Mint(token=Token(t), to=a, units=u) for t, a, u in facts.mints),
+    )
+
+
+# --- wiring --------------------------------------------------------------------------
+
+
+def chain_client(settings: Settings) -> ChainClient:
+    if not settings.chain_rpc_urls:
+        raise ChainError("CHAIN_RPC_URLS is not set (and no embedded chain was started)")
+    return ChainClient(settings.chain_rpc_urls, settings.effective_relay_private_key)
+
+
+def ipfs_store(settings: Settings) -> IpfsStore:
+    return open_ipfs_store(settings.ipfs_api_url, settings.hotpot_data_dir)
+
+
+def vyper_cache(settings: Settings) -> Path:
+    return settings.hotpot_data_dir / "cache" / "vyper"
+
+
+@contextlib.asynccontextmanager
+async def leadership(db: Database, address: str) -> AsyncIterator[bool]:
+    """Yields True while this process holds the relay lock of `address`, else False."""
+    key = lock_key(address)
+    async with db.primary.connect() as conn:
+        got = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+        await conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                with contextlib.suppress(Exception):
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await conn.commit()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def run_relay(
+    ctx: Any,
+    stop_event: asyncio.Event,
+    *,
+    client: ChainClient | None = None,
+    store: IpfsStore | None = None,
+    reconcile_every: float = 30.0,
+) -> None:
+    """Lead (or wait to lead) and settle until `stop_event` is set.
+
+    `ctx` is anything with `.settings` and `.db` (the app's AppContext). Failures (chain
+    or IPFS down, a batch that reverts while THP is paused) are logged and retried with
+    exponential backoff up to 30 s; nothing is lost, the rows stay in the outbox.
+    """
+    from hotpot.settlement.reconciler import reconcile, repair_gaps
+
+    settings: Settings = ctx.settings
+    db: Database = ctx.db
+    client = client or chain_client(settings)
+    store = store or ipfs_store(settings)
+    backoff = settings.settlement_poll_seconds
+    while not stop_event.is_set():
+        try:
+            async with leadership(db, client.address) as leader:
+                if not leader:
+                    log.info("another relay leads for this key; waiting", signer=client.address)
+                    await _wait(stop_event, max(settings.settlement_poll_seconds, 1.0))
+                    continue
+                deployment = await ensure_deployed(db, client, vyper_cache(settings))
+                relay = Relay(settings, db, client, store, deployment)
+                await repair_gaps(db, relay.contracts, deployment)
+                last_check = time.monotonic()
+                backoff = settings.settlement_poll_seconds
+                while not stop_event.is_set():
+                    done = await relay.step()
+                    if time.monotonic() - last_check >= reconcile_every:
+                        await reconcile(db, relay.contracts)
+                        last_check = time.monotonic()
+                    if done.settled_batches == 0:
+                        await _wait(stop_event, settings.settlement_poll_seconds)
+                    backoff = settings.settlement_poll_seconds
+        except (ChainError, IpfsError, OSError) as exc:
+            if isinstance(exc, IpfsError):
+                DEPENDENCY_UP.labels("ipfs").set(0)
+            log.warning("relay pass failed; retrying", error=str(exc), retry_in=backoff)
+            await _wait(stop_event, backoff)
+            backoff = min(backoff * 2, 30.0)
+
+
+async def settle_all(
+    settings: Settings, db: Database, client: ChainClient, store: IpfsStore
+) -> int:
+    """Settle until the outbox is empty (tests, the CLI `worker --once`); returns rows."""
+    deployment = await ensure_deployed(db, client, vyper_cache(settings))
+    relay = Relay(settings, db, client, store, deployment)
+    total = 0
+    async with leadership(db, client.address) as leader:
+        if not leader:
+            raise ChainError("another relay leads for this signer key")
+        while True:
+            done = await relay.step()
+            if done.settled_batches == 0:
+                return total
+            total += done.settled_rows
