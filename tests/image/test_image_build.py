@@ -31,7 +31,7 @@ import pytest
 pytestmark = pytest.mark.image
 
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / ".tools" / "image"
+CACHE = Path(os.environ.get("HOTPOT_TOOLS_DIR") or ROOT / ".tools") / "image"
 BASE_TAR = CACHE / "base-bookworm.tar"
 BASE_IMAGE = "localhost/hotpot-base:bookworm"
 IMAGE = "localhost/hotpot-api:image-test"
