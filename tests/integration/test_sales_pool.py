@@ -1,0 +1,261 @@
+"""Expiry into the unclaimed pool and the pool's distribution, on a database of its own
+(the ledger's totals and the once-per-period rule are global, so the figures asserted
+here must not see other modules' sales)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from hotpot.adapters.database import migrate
+from hotpot.app import create_app
+from hotpot.context import AppContext
+from hotpot.domain.distribution import period_of
+from hotpot.domain.orders import Actor, Role
+from hotpot.http.problems import ApiError
+from hotpot.ledger import holders
+from hotpot.ledger import repository as ledger
+from hotpot.ledger.tables import ledger_balances, ledger_entries
+from hotpot.sales import service
+from tests.conftest import make_settings
+from tests.support import World, bearer, ok
+
+NOW = datetime.now(UTC)
+AFTER_EXPIRY = NOW + timedelta(days=30, minutes=5)
+
+
+@pytest.fixture(scope="module")
+def pool_database(fresh_database: Any) -> str:
+    url = str(fresh_database())
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+async def pool_world(pool_database: str, redis_url: str) -> AsyncIterator[World]:
+    app = create_app(make_settings(pool_database, redis_url))
+    ctx = app.state.context
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield await World.create(client, ctx)
+    await ctx.cache.close()
+    await ctx.db.dispose()
+
+
+async def sell(world: World, item: str, token: str = "terminal", quantity: int = 1) -> Any:
+    body = {
+        "terminal_sale_id": uuid.uuid4().hex,
+        "lines": [{"item_id": item, "quantity": quantity}],
+    }
+    return ok(await world.client.post("/api/v1/sales", json=body, headers=world.auth(token)), 201)
+
+
+async def claim(world: World, token: str, sale: Any) -> Any:
+    return ok(
+        await world.client.post(
+            f"/api/v1/receipts/{sale['receipt_id']}/claim",
+            json={"code": sale["activation_code"]},
+            headers=bearer(token),
+        )
+    )
+
+
+async def balance(ctx: AppContext, holder: str, token: str = "THP") -> int:
+    async with ctx.db.read() as conn:
+        return await ledger.balance(conn, holder, token)
+
+
+async def thp_holdings(ctx: AppContext) -> dict[str, int]:
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(
+            select(ledger_balances.c.holder, ledger_balances.c.units).where(
+                ledger_balances.c.token == "THP"
+            )
+        )
+        return {row.holder: int(row.units) for row in rows}
+
+
+def owner_actor(world: World) -> Actor:
+    return Actor(role=Role.OWNER, id=uuid.uuid4())
+
+
+async def test_a_tiny_network_refuses_a_claim_above_49_percent(pool_world: World) -> None:
+    world, ctx = pool_world, pool_world.ctx
+    # 10 tetri mint 2 THP units: owner and charity floor to 0, the buyer's share is all of it.
+    item = await world.item(price=10, portions=10)
+    sale = await sell(world, item)
+    assert sale["thp_units"] == 2
+    account, token = await world.customer()
+    refused = await world.client.post(
+        f"/api/v1/receipts/{sale['receipt_id']}/claim",
+        json={"code": sale["activation_code"]},
+        headers=bearer(token),
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "customer_cap_exceeded"
+    assert await balance(ctx, holders.account_holder(uuid.UUID(account["id"]))) == 0
+    assert await balance(ctx, holders.CUSTODY) == 2
+    # A bigger network: the same receipt can now be claimed (2 of >= 2 002 units).
+    big = await world.item(price=100_000, portions=10)
+    await sell(world, big)
+    ok(
+        await world.client.post(
+            f"/api/v1/receipts/{sale['receipt_id']}/claim",
+            json={"code": sale["activation_code"]},
+            headers=bearer(token),
+        )
+    )
+
+
+async def test_expiry_feeds_the_pool_exactly_once(pool_world: World) -> None:
+    world, ctx = pool_world, pool_world.ctx
+    item = await world.item(price=7_000, portions=50)
+    sales = [await sell(world, item) for _ in range(5)]
+    _, token = await world.customer()
+    await claim(world, token, sales[0])  # a claimed receipt never expires
+    pool_before = await balance(ctx, holders.POOL)
+    custody_before = await balance(ctx, holders.CUSTODY)
+    spot_custody_before = await balance(ctx, holders.CUSTODY, "SPOT")
+
+    early = await service.expire_receipts(ctx, now=NOW + timedelta(days=29))
+    assert early.expired == 0
+    # Three sweeps at once: each due receipt expires once, in exactly one of them.
+    runs = await asyncio.gather(*(service.expire_receipts(ctx, now=AFTER_EXPIRY) for _ in range(3)))
+    expired = sum(run.expired for run in runs)
+    to_pool = sum(run.thp_units_to_pool for run in runs)
+    burned = sum(run.spot_units_burned for run in runs)
+    live = sales[1:]
+    assert expired >= len(live)  # plus the receipts of the test above, if any were left
+    assert to_pool >= sum(s["thp_units"] for s in live)
+    assert await balance(ctx, holders.POOL) - pool_before == to_pool
+    assert custody_before - await balance(ctx, holders.CUSTODY) == to_pool
+    assert spot_custody_before - await balance(ctx, holders.CUSTODY, "SPOT") == burned
+    assert await balance(ctx, holders.POOL, "SPOT") == 0  # SPOT is burned, never pooled
+    assert (await service.expire_receipts(ctx, now=AFTER_EXPIRY)).expired == 0
+    async with ctx.db.read() as conn:
+        entries = (
+            await conn.execute(
+                select(ledger_entries.c.ref_id).where(ledger_entries.c.kind == "expiry")
+            )
+        ).all()
+    assert len(entries) == len({row.ref_id for row in entries})  # one per receipt
+
+    late = await world.client.post(
+        f"/api/v1/receipts/{sales[1]['receipt_id']}/claim",
+        json={"code": sales[1]["activation_code"]},
+        headers=bearer(token),
+    )
+    assert late.status_code == 410 and late.json()["code"] == "receipt_expired"
+    public = ok(await world.client.get("/api/v1/pool"))
+    assert public["pool_thp_units"] == await balance(ctx, holders.POOL)
+    assert public["period"] == "YEARLY"
+
+
+async def test_distribution_pays_the_pool_pro_rata_to_the_last_unit(pool_world: World) -> None:
+    world, ctx = pool_world, pool_world.ctx
+    item = await world.item(price=3_300, portions=50)
+    for token in ("terminal", "terminal_b", "terminal"):
+        await sell(world, item, token)  # the franchisee holds THP too
+    _, customer = await world.customer()
+    await claim(world, customer, await sell(world, item))
+    await service.expire_receipts(ctx, now=AFTER_EXPIRY)
+    pool = await balance(ctx, holders.POOL)
+    assert pool > 0
+    before = await thp_holdings(ctx)
+    eligible = {
+        h: u
+        for h, u in before.items()
+        if h not in {holders.CUSTODY, holders.POOL, holders.CHARITY} and u > 0
+    }
+    total = sum(eligible.values())
+
+    distribution = await service.distribute_pool(
+        ctx, owner_actor(world), now=NOW.replace(year=2101)
+    )
+    assert distribution.pool_units == pool and distribution.label == "2101"
+    after = await thp_holdings(ctx)
+    assert after[holders.POOL] == 0
+    paid = {h: after.get(h, 0) - before.get(h, 0) for h in after}
+    assert sum(paid.values()) == 0  # the pool's loss is exactly the holders' gain
+    assert sum(u for h, u in paid.items() if h != holders.POOL) == pool
+    for excluded in (holders.CUSTODY, holders.CHARITY):
+        assert paid.get(excluded, 0) == 0
+    assert paid[holders.OWNER] > 0  # the network owner is an ST holder and is paid
+    for holder, units in eligible.items():
+        fair, remainder = divmod(pool * units, total)
+        assert paid[holder] in ((fair, fair + 1) if remainder else (fair,))
+    assert distribution.holders_paid == sum(1 for h in eligible if paid[h] > 0)
+    async with ctx.db.read() as conn:
+        entries = (
+            await conn.execute(
+                select(ledger_entries.c.to_holder, ledger_entries.c.units).where(
+                    ledger_entries.c.ref_id == str(distribution.id)
+                )
+            )
+        ).all()
+    assert sum(e.units for e in entries) == pool
+    listed = ok(await world.client.get("/api/v1/pool/distributions"))
+    assert str(distribution.id) in {d["id"] for d in listed["items"]}
+
+
+async def test_concurrent_distributions_for_one_period_pay_once(pool_world: World) -> None:
+    world, ctx = pool_world, pool_world.ctx
+    item = await world.item(price=9_000, portions=10)
+    await sell(world, item)
+    await service.expire_receipts(ctx, now=AFTER_EXPIRY)
+    pool = await balance(ctx, holders.POOL)
+    assert pool > 0
+    at = NOW.replace(year=2102)
+    results = await asyncio.gather(
+        *(service.distribute_pool(ctx, owner_actor(world), now=at) for _ in range(4)),
+        return_exceptions=True,
+    )
+    done = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, ApiError)]
+    assert len(done) == 1 and len(refused) == 3
+    assert {(e.status, e.code) for e in refused} == {(409, "already_distributed")}
+    assert {e.extra["distribution_id"] for e in refused} == {str(done[0].id)}
+    assert done[0].pool_units == pool and await balance(ctx, holders.POOL) == 0
+    # The period stays taken even after the pool fills again.
+    await sell(world, item)
+    await service.expire_receipts(ctx, now=AFTER_EXPIRY)
+    with pytest.raises(ApiError) as again:
+        await service.distribute_pool(ctx, owner_actor(world), now=at + timedelta(days=30))
+    assert again.value.code == "already_distributed"
+    refilled = await balance(ctx, holders.POOL)
+    assert refilled > 0
+    next_year = await service.distribute_pool(ctx, owner_actor(world), now=NOW.replace(year=2103))
+    assert next_year.pool_units == refilled and await balance(ctx, holders.POOL) == 0
+    with pytest.raises(ApiError) as empty:
+        await service.distribute_pool(ctx, owner_actor(world), now=NOW.replace(year=2104))
+    assert (empty.value.status, empty.value.code) == (409, "pool_empty")
+
+
+async def test_only_the_owner_distributes_over_http(pool_world: World) -> None:
+    world, ctx = pool_world, pool_world.ctx
+    for role in ("customer", "franchisee", "cashier", "terminal", "compliance"):
+        refused = await world.client.post("/api/v1/pool/distributions", headers=world.auth(role))
+        assert refused.status_code == 403, role
+    for role in ("customer", "terminal"):
+        refused = await world.client.post("/api/v1/receipts/expire", headers=world.auth(role))
+        assert refused.status_code == 403, role
+    assert (await world.client.post("/api/v1/pool/distributions")).status_code == 401
+    item = await world.item(price=4_000, portions=10)
+    await sell(world, item)
+    await service.expire_receipts(ctx, now=AFTER_EXPIRY)
+    first = ok(
+        await world.client.post("/api/v1/pool/distributions", headers=world.auth("owner")), 201
+    )
+    assert first["label"] == period_of(datetime.now(UTC)).label
+    second = await world.client.post("/api/v1/pool/distributions", headers=world.auth("owner"))
+    assert second.status_code == 409
+    assert second.json()["code"] == "already_distributed"
+    assert second.json()["distribution_id"] == first["id"]
+    swept = ok(await world.client.post("/api/v1/receipts/expire", headers=world.auth("owner")))
+    assert swept["expired"] == 0  # nothing is 30 days old in real time
