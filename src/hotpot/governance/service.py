@@ -376,7 +376,9 @@ async def propose_network(
         if isinstance(data, TokenomicsProposalIn):
             _, current = await tokenomics_store.current(conn)
             _adoptable(current, _change_of(data))
-            change_json = data.tokenomics.model_dump(mode="json", exclude_unset=True)
+            # Only the values the proposal sets; a split is stored whole (all four shares).
+            everything = data.tokenomics.model_dump(mode="json")
+            change_json = {name: everything[name] for name in data.tokenomics.model_fields_set}
         now = clock()
         try:
             window = rules.voting_window(

@@ -51,7 +51,7 @@ governance_proposals = Table(
         unique=True,
     ),
     # The proposed TokenomicsChange (only the values it sets), for TOKENOMICS_CHANGE.
-    Column("tokenomics_change", JSONB, nullable=True),
+    Column("tokenomics_change", JSONB(none_as_null=True), nullable=True),
     Column("voting_seconds", Integer, nullable=False),
     # The voting window, from the injected clock.
     Column("opens_at", DateTime(timezone=True), nullable=True),
