@@ -1,0 +1,1 @@
+"""Settlement against a real anvil node started by the tests."""

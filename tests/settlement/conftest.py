@@ -1,0 +1,68 @@
+"""A real anvil (tools/chain-tools.sh) on a free port, and settings pointing the relay at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from hotpot.adapters.ipfs import LocalBlockStore
+from hotpot.chain.anvil import EmbeddedAnvil
+from hotpot.chain.client import ChainClient
+from hotpot.chain.contracts import Contracts
+from hotpot.chain.deploy import ensure_deployed
+from hotpot.config import Settings
+from hotpot.context import AppContext
+from hotpot.settlement.reconciler import reconcile
+from hotpot.settlement.relay import settle_all
+
+
+@pytest.fixture(scope="session")
+def anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedAnvil]:
+    node = EmbeddedAnvil(tmp_path_factory.mktemp("anvil"))
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="session")
+def chain_settings(
+    settings: Settings, anvil: EmbeddedAnvil, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return settings.model_copy(
+        update={
+            "chain_rpc_urls": [anvil.url],
+            "hotpot_data_dir": tmp_path_factory.mktemp("data"),
+            "settlement_batch_size": 50,
+        }
+    )
+
+
+class Chain:
+    def __init__(self, settings: Settings, ctx: AppContext) -> None:
+        self.settings = settings
+        self.ctx = ctx
+        self.client = ChainClient(settings.chain_rpc_urls, settings.effective_relay_private_key)
+        self.store = LocalBlockStore(Path(settings.hotpot_data_dir) / "ipfs" / "blocks")
+
+    async def contracts(self) -> Contracts:
+        deployment = await ensure_deployed(
+            self.ctx.db, self.client, self.settings.hotpot_data_dir / "cache" / "vyper"
+        )
+        return Contracts(self.client, deployment.addresses)
+
+    async def settle(self) -> int:
+        return await settle_all(self.settings, self.ctx.db, self.client, self.store)
+
+    async def assert_no_drift(self) -> None:
+        report = await reconcile(self.ctx.db, await self.contracts())
+        assert report.healthy, report.lines()
+        assert report.backlog == 0, report.lines()
+
+
+@pytest.fixture
+async def chain(chain_settings: Settings, ctx: AppContext) -> AsyncIterator[Chain]:
+    yield Chain(chain_settings, ctx)
