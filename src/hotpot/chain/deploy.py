@@ -75,6 +75,33 @@ async def code_present(client: ChainClient, addresses: Addresses) -> bool:
     return all(len(code) > 0 for code in codes)
 
 
+async def _same_chain(db: Database, client: ChainClient, found: Deployment) -> bool:
+    """Code at the four addresses, and the deployment's oldest settled batch in its registry.
+
+    Anvil deploys to the same addresses on every fresh chain, so code alone cannot tell a
+    reset chain from ours; the oldest batch can (newer gaps are `repair_gaps`' business).
+    """
+    if not await code_present(client, found.addresses):
+        return False
+    async with db.transaction() as conn:
+        oldest = await conn.scalar(
+            select(settlement_batches.c.batch_id)
+            .where(
+                settlement_batches.c.deployment_id == found.id,
+                settlement_batches.c.status == "settled",
+            )
+            .order_by(settlement_batches.c.settled_at, settlement_batches.c.batch_id)
+            .limit(1)
+        )
+    if oldest is None:
+        return True
+    raw = await client.eth_call(
+        found.addresses.registry,
+        call_data("is_settled(bytes32)", ["bytes32"], [bytes.fromhex(oldest[2:])]),
+    )
+    return raw[-1:] == b"\x01"
+
+
 async def ensure_deployed(db: Database, client: ChainClient, cache_dir: Path) -> Deployment:
     """The live deployment on the client's chain, deploying (again) when there is none."""
     chain_id = await client.chain_id()
@@ -84,7 +111,7 @@ async def ensure_deployed(db: Database, client: ChainClient, cache_dir: Path) ->
         try:
             async with db.transaction() as conn:
                 found = await current_deployment(conn, chain_id)
-            if found is not None and await code_present(client, found.addresses):
+            if found is not None and await _same_chain(db, client, found):
                 return found
             if found is not None:
                 log.warning(

@@ -1,0 +1,133 @@
+"""Crashes: the relay SIGKILLed mid-batch and restarted; the RPC node killed and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from hotpot.chain.anvil import EmbeddedAnvil
+from hotpot.config import Settings
+from hotpot.context import AppContext
+from hotpot.ledger.tables import outbox
+from hotpot.settlement.tables import settlement_batches
+from tests.support import World
+
+from .conftest import Chain
+from .test_settlement_e2e import complete
+
+
+async def _orders(world: World, count: int) -> None:
+    item = await world.item(price=2_000, portions=count + 5)
+    for _ in range(count):
+        _, token = await world.customer()
+        order = await world.order(token, world.node_a, item)
+        await complete(world, order["id"])
+
+
+async def _counts(ctx: AppContext) -> tuple[int, int]:
+    async with ctx.db.read() as conn:
+        unsettled = await conn.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.settled_at.is_(None))
+        )
+        pending = await conn.scalar(
+            select(func.count())
+            .select_from(settlement_batches)
+            .where(settlement_batches.c.status == "pending")
+        )
+    return int(unsettled or 0), int(pending or 0)
+
+
+def _worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "CHAIN_RPC_URLS": ",".join(settings.chain_rpc_urls),
+        "HOTPOT_DATA_DIR": str(settings.hotpot_data_dir),
+        "SETTLEMENT_BATCH_SIZE": "4",
+        "SETTLEMENT_POLL_SECONDS": "0.2",
+        "LOG_LEVEL": "WARNING",
+    }
+    hotpot = Path(sys.executable).parent / "hotpot"
+    return subprocess.Popen(
+        [str(hotpot), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+async def test_relay_killed_mid_batch_restarts_without_loss_or_double_mint(
+    world: World, ctx: AppContext, chain: Chain
+) -> None:
+    await chain.settle()  # start from a settled outbox
+    await _orders(world, 12)
+    assert (await _counts(ctx))[0] > 0
+    kills_mid_batch = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        worker = _worker(chain.settings)
+        try:
+            # Kill it as soon as a batch is persisted but not yet recorded as settled.
+            while worker.poll() is None and time.monotonic() < deadline:
+                unsettled, pending = await _counts(ctx)
+                if pending:
+                    worker.send_signal(signal.SIGKILL)
+                    kills_mid_batch += 1
+                    break
+                if unsettled == 0:
+                    break
+                await asyncio.sleep(0.002)
+        finally:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+        if kills_mid_batch >= 3 or (await _counts(ctx))[0] == 0:
+            break
+    assert kills_mid_batch >= 1
+    # Restarted: it finishes, resending the killed batches under their own ids.
+    worker = _worker(chain.settings)
+    try:
+        while (await _counts(ctx)) != (0, 0):
+            assert time.monotonic() < deadline + 60, "the restarted relay did not finish"
+            await asyncio.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+    await chain.assert_no_drift()
+
+
+async def test_rpc_node_killed_and_restarted_during_settlement(
+    world: World, ctx: AppContext, chain: Chain, tmp_path: Path
+) -> None:
+    await chain.settle()
+    # A second anvil, same state file across its restart, on a fixed port.
+    node = EmbeddedAnvil(tmp_path / "chain")
+    node.start()
+    settings = chain.settings.model_copy(update={"chain_rpc_urls": [node.url]})
+    own = Chain(settings, ctx)
+    try:
+        await own.settle()  # deploys there (a new chain: every batch settles again)
+        await own.assert_no_drift()
+        await _orders(world, 6)
+
+        async def restart_soon() -> None:
+            await asyncio.sleep(0.05)
+            node.stop()  # SIGTERM: anvil writes its state file
+            await asyncio.sleep(0.5)
+            node.start()
+
+        restarter = asyncio.create_task(restart_soon())
+        settled = await own.settle()
+        await restarter
+        assert settled >= 0
+        await own.settle()  # whatever the outage left pending
+        await own.assert_no_drift()
+    finally:
+        node.stop()
+    # The session's node saw none of this; bring it level again for later tests.
+    await chain.settle()
+    await chain.assert_no_drift()
