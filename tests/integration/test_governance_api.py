@@ -646,10 +646,24 @@ async def test_list_filters_by_the_status_a_proposal_shows(gov: Gov) -> None:
         assert expected in seen
     by_kind = ok(await gov.client.get(f"{BASE}/proposals", params={"kind": "DISH", "limit": 5}))
     assert by_kind["items"] and all(item["kind"] == "DISH" for item in by_kind["items"])
-    # Every status the list computes in SQL is the one the domain rule computes.
-    everything = ok(await gov.client.get(f"{BASE}/proposals", params={"limit": 100}))
-    for item in everything["items"]:
-        assert (await gov.get(item["id"]))["status"] == item["status"]
+    # Every status the list computes in SQL is the one the domain rule computes, at
+    # moments when the module's proposals are voting, queued, executable and closed.
+    seen_statuses: set[str] = set()
+    start = gov.clock.now
+    for later in (timedelta(0), timedelta(hours=25), timedelta(hours=49), timedelta(days=30)):
+        gov.clock.now = start + later
+        everything = ok(await gov.client.get(f"{BASE}/proposals", params={"limit": 100}))
+        for item in everything["items"]:
+            assert (await gov.get(item["id"]))["status"] == item["status"], item["id"]
+            filtered = ok(
+                await gov.client.get(
+                    f"{BASE}/proposals", params={"status": item["status"], "limit": 100}
+                )
+            )
+            assert item["id"] in {found["id"] for found in filtered["items"]}
+        seen_statuses |= {item["status"] for item in everything["items"]}
+    assert {"PROPOSED", "VOTING", "APPROVED", "REJECTED", "EXECUTED"} <= seen_statuses
+    assert {"QUEUED", "EXECUTABLE"} & seen_statuses
     assert (await gov.client.get(f"{BASE}/proposals/{uuid.uuid4()}")).status_code == 404
     bad = await gov.client.get(f"{BASE}/proposals", params={"status": "SOMETIME"})
     assert bad.status_code == 422
