@@ -31,6 +31,7 @@ from hotpot.ops import gauges
 from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
+from hotpot.settlement.api import router as settlement_router
 from hotpot.sales.api import router as sales_router
 from hotpot.wallets.api import router as wallets_router
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
         registry_router,
         sales_router,
         governance_router,
+        settlement_router,
     )
     for router in routers:
         app.include_router(router)

@@ -14,7 +14,7 @@ from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import outbox
 from hotpot.settlement.proofs import proof_for, verify_proof
 from hotpot.settlement.repository import settled_and_pending
-from tests.support import World, ok
+from tests.support import World, bearer, ok
 
 from .conftest import Chain
 
@@ -93,3 +93,22 @@ async def test_completed_orders_settle_and_chain_equals_ledger(
     assert not damaged.valid
     path.write_bytes(genuine)
     assert (await verify_proof(proof, chain.store, contracts)).valid
+
+
+async def test_proof_api_is_public_and_verifies_against_the_chain(
+    client: httpx.AsyncClient, world: World, ctx: AppContext, chain: Chain
+) -> None:
+    _, token = await world.customer()
+    item = await world.item(price=5_000, portions=5)
+    order = await world.order(token, world.node_a, item)
+    await complete(world, order["id"])
+    missing = await client.get(f"/api/v1/settlement/proofs/order/{order['id']}")
+    assert missing.status_code == 404
+    split = ok(await client.get("/api/v1/wallets/me/settlement", headers=bearer(token)))
+    assert split["tokens"]["THP"]["pending"] > 0 and split["tokens"]["THP"]["settled"] == 0
+    await chain.settle()
+    proof = ok(await client.get(f"/api/v1/settlement/proofs/order/{order['id']}"))
+    assert proof["status"] == "settled" and proof["tx_hash"].startswith("0x")
+    split = ok(await client.get("/api/v1/wallets/me/settlement", headers=bearer(token)))
+    assert split["tokens"]["THP"]["pending"] == 0 and split["tokens"]["THP"]["settled"] > 0
+    await chain.assert_no_drift()
