@@ -54,7 +54,7 @@ def migrate(
 
     settings = _settings()
     configure_logging(settings.log_level)
-    with embedded_services(settings.model_copy(update={"redis_url": "unused"})) as running:
+    with embedded_services(settings, with_redis=False) as running:
         assert running.database_url is not None
         upgrade(running.database_url, revision)
     typer.echo(f"database migrated to {revision}")
@@ -69,7 +69,7 @@ def downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g
 
     settings = _settings()
     configure_logging(settings.log_level)
-    with embedded_services(settings.model_copy(update={"redis_url": "unused"})) as running:
+    with embedded_services(settings, with_redis=False) as running:
         assert running.database_url is not None
         down(running.database_url, revision)
     typer.echo(f"database downgraded to {revision}")
@@ -93,6 +93,35 @@ app.add_typer(chain_app, name="chain")
 app.command()(settlement_cli.worker)
 app.command()(settlement_cli.reconcile)
 app.command()(settlement_cli.verify)
+
+
+receipts_app = typer.Typer(help="Walk-in receipts.", no_args_is_help=True)
+app.add_typer(receipts_app, name="receipts")
+
+
+@receipts_app.command("expire")
+def expire_receipts() -> None:
+    """Expire every live receipt past its deadline; their custody shares join the pool."""
+    import asyncio
+
+    from hotpot.app import build_context
+    from hotpot.ops.logging import configure_logging
+    from hotpot.runtime import embedded_services
+    from hotpot.sales.service import expire_receipts as expire
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+
+    async def run(running: Settings) -> str:
+        ctx = build_context(running)
+        try:
+            return (await expire(ctx)).model_dump_json()
+        finally:
+            await ctx.cache.close()
+            await ctx.db.dispose()
+
+    with embedded_services(settings, with_redis=False) as running:
+        typer.echo(asyncio.run(run(running)))
 
 
 def main() -> None:

@@ -22,8 +22,11 @@ log = structlog.get_logger(__name__)
 
 
 @contextmanager
-def embedded_services(settings: Settings) -> Iterator[Settings]:
-    """Start embedded PostgreSQL/Redis for whatever URL is unset; stop them on exit."""
+def embedded_services(settings: Settings, *, with_redis: bool = True) -> Iterator[Settings]:
+    """Start embedded PostgreSQL/Redis for whatever URL is unset; stop them on exit.
+
+    Commands that only touch the database pass `with_redis=False`.
+    """
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
     updates: dict[str, str] = {}
     try:
@@ -31,7 +34,7 @@ def embedded_services(settings: Settings) -> Iterator[Settings]:
             postgres = EmbeddedPostgres(settings.hotpot_data_dir / "postgres")
             updates["database_url"] = postgres.start()
             started.append(postgres)
-        if not settings.redis_url and settings.hotpot_embedded:
+        if with_redis and not settings.redis_url and settings.hotpot_embedded:
             redis = EmbeddedRedis(settings.hotpot_data_dir / "redis")
             try:
                 updates["redis_url"] = redis.start()

@@ -112,7 +112,14 @@ async def _apply_supply(conn: AsyncConnection, moves: Sequence[Movement]) -> Non
         if m.to_holder is None:
             change[m.token] -= m.units
     for token, delta in sorted(change.items()):
-        if delta:
+        if delta < 0:
+            # An UPDATE, not an upsert: the would-be inserted negative row trips the CHECK.
+            await conn.execute(
+                update(ledger_supply)
+                .where(ledger_supply.c.token == token)
+                .values(units=ledger_supply.c.units + delta)
+            )
+        elif delta:
             stmt = pg_insert(ledger_supply).values(token=token, units=delta)
             stmt = stmt.on_conflict_do_update(
                 index_elements=[ledger_supply.c.token],
