@@ -1,5 +1,6 @@
 """Calls into the deployed contracts: ABI encoding of what the relay, the reconciler and the
-verifier need (settle, is_settled, batches, balanceOf, totalSupply, roles)."""
+verifier need (settle, is_settled, batches, balanceOf, totalSupply, roles, and the
+governance anchor: anchor, is_anchored, tallies)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,27 @@ class BatchOnChain:
     @property
     def settled(self) -> bool:
         return self.merkle_root != b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class TallyOnChain:
+    """`governance_anchor.tallies(proposal_id)`: a zero root means "not anchored"."""
+
+    for_weight: int
+    against_weight: int
+    abstain_weight: int
+    passed: bool
+    votes_root: bytes
+    block_number: int
+
+    @property
+    def anchored(self) -> bool:
+        return self.votes_root != b"\x00" * 32
+
+
+_ANCHOR = "anchor(bytes32,uint256,uint256,uint256,bool,bytes32)"
+_ANCHOR_TYPES = ["bytes32", "uint256", "uint256", "uint256", "bool", "bytes32"]
+_TALLY_ANCHORED = "TallyAnchored(bytes32,uint256,uint256,uint256,bool,bytes32)"
 
 
 @dataclass(frozen=True)
@@ -175,6 +197,59 @@ class Contracts:
                 "fromBlock": block_number,
                 "toBlock": block_number,
                 "topics": ["0x" + bytes(topic).hex(), "0x" + batch_id.hex()],
+            }
+        )
+        if not logs:
+            return None
+        return "0x" + bytes(logs[0]["transactionHash"]).hex()
+
+    # --- the governance anchor -------------------------------------------------------
+
+    async def is_anchored(self, proposal_id: bytes) -> bool:
+        (value,) = await self._view(
+            self.addresses.anchor, "is_anchored(bytes32)", ["bytes32"], [proposal_id], ["bool"]
+        )
+        return bool(value)
+
+    async def tally(self, proposal_id: bytes) -> TallyOnChain:
+        raw = await self.client.eth_call(
+            self.addresses.anchor, call_data("tallies(bytes32)", ["bytes32"], [proposal_id])
+        )
+        ((for_w, against_w, abstain_w, passed, root, block),) = decode(
+            ["(uint256,uint256,uint256,bool,bytes32,uint256)"], raw
+        )
+        return TallyOnChain(
+            int(for_w), int(against_w), int(abstain_w), bool(passed), bytes(root), int(block)
+        )
+
+    async def anchor(
+        self,
+        proposal_id: bytes,
+        for_weight: int,
+        against_weight: int,
+        abstain_weight: int,
+        passed: bool,
+        votes_root: bytes,
+    ) -> Receipt:
+        """Record a final tally (once per proposal: a replay is a no-op on chain)."""
+        data = call_data(
+            _ANCHOR,
+            _ANCHOR_TYPES,
+            [proposal_id, for_weight, against_weight, abstain_weight, passed, votes_root],
+        )
+        return await self.client.transact(self.addresses.anchor, data)
+
+    async def anchor_tx(self, proposal_id: bytes, block_number: int) -> str | None:
+        """The hash of the transaction that logged `TallyAnchored(proposal_id)` in that block."""
+        logs = await self.client.get_logs(
+            {
+                "address": to_checksum_address(self.addresses.anchor),
+                "fromBlock": block_number,
+                "toBlock": block_number,
+                "topics": [
+                    "0x" + bytes(keccak(text=_TALLY_ANCHORED)).hex(),
+                    "0x" + proposal_id.hex(),
+                ],
             }
         )
         if not logs:

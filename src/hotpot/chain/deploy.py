@@ -4,7 +4,9 @@ Idempotent: the newest `chain_deployments` row of the chain id is reused when co
 still present at its four addresses. When it is not (a dev chain reset: anvil started
 without its state file), the contracts are deployed again and every batch settled on the
 old deployment is abandoned: its outbox rows go back to unsettled, so the relay settles
-the whole ledger again on the new contracts (docs/settlement.md).
+the whole ledger again on the new contracts, and every governance anchor goes back to
+un-anchored, so the relay anchors the tallies again on the new anchor contract
+(docs/settlement.md).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hotpot.chain.contracts import (
     Addresses,
     call_data,
 )
+from hotpot.governance.tables import governance_anchors
 from hotpot.ledger.tables import outbox
 from hotpot.settlement.tables import chain_deployments, settlement_batches, settlement_records
 
@@ -76,7 +79,8 @@ async def code_present(client: ChainClient, addresses: Addresses) -> bool:
 
 
 async def _same_chain(db: Database, client: ChainClient, found: Deployment) -> bool:
-    """Code at the four addresses, and the deployment's oldest settled batch in its registry.
+    """Code at the four addresses, the deployment's oldest settled batch in its registry
+    and its oldest anchored tally in its anchor contract.
 
     Anvil deploys to the same addresses on every fresh chain, so code alone cannot tell a
     reset chain from ours; the oldest batch can (newer gaps are `repair_gaps`' business).
@@ -93,13 +97,24 @@ async def _same_chain(db: Database, client: ChainClient, found: Deployment) -> b
             .order_by(settlement_batches.c.settled_at, settlement_batches.c.batch_id)
             .limit(1)
         )
-    if oldest is None:
-        return True
-    raw = await client.eth_call(
-        found.addresses.registry,
-        call_data("is_settled(bytes32)", ["bytes32"], [bytes.fromhex(oldest[2:])]),
-    )
-    return raw[-1:] == b"\x01"
+        first_anchor = await conn.scalar(
+            select(governance_anchors.c.chain_proposal_id)
+            .where(governance_anchors.c.anchored_at.is_not(None))
+            .order_by(governance_anchors.c.anchored_at, governance_anchors.c.proposal_id)
+            .limit(1)
+        )
+    checks = []
+    if oldest is not None:
+        checks.append((found.addresses.registry, "is_settled(bytes32)", oldest))
+    if first_anchor is not None:
+        checks.append((found.addresses.anchor, "is_anchored(bytes32)", first_anchor))
+    for contract, signature, key in checks:
+        raw = await client.eth_call(
+            contract, call_data(signature, ["bytes32"], [bytes.fromhex(key[2:])])
+        )
+        if raw[-1:] != b"\x01":
+            return False
+    return True
 
 
 async def ensure_deployed(db: Database, client: ChainClient, cache_dir: Path) -> Deployment:
@@ -171,6 +186,7 @@ async def _deploy(db: Database, client: ChainClient, chain_id: int, cache_dir: P
             .returning(chain_deployments.c.id)
         )
         await abandon_other_deployments(conn, int(new_id))
+        await forget_anchors(conn)
     log.info("contracts deployed", chain_id=chain_id, registry=registry, thp=thp, spot=spot)
     return Deployment(int(new_id), chain_id, addresses, block, created=True)
 
@@ -197,3 +213,15 @@ async def abandon_other_deployments(conn: AsyncConnection, deployment_id: int) -
     )
     log.warning("batches of a previous deployment abandoned", batches=len(ids))
     return len(ids)
+
+
+async def forget_anchors(conn: AsyncConnection) -> int:
+    """Tallies anchored on an older deployment are not on the new anchor contract."""
+    done = await conn.execute(
+        update(governance_anchors)
+        .where(governance_anchors.c.anchored_at.is_not(None))
+        .values(anchored_at=None, tx_hash=None)
+    )
+    if done.rowcount:
+        log.warning("anchors of a previous deployment forgotten", anchors=done.rowcount)
+    return int(done.rowcount)

@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
@@ -25,11 +26,12 @@ def _settings() -> Settings:
 
 @contextlib.contextmanager
 def services(settings: Settings) -> Iterator[Settings]:
-    """Embedded PostgreSQL (no DATABASE_URL) and anvil (no CHAIN_RPC_URLS), as `serve` does."""
+    """Embedded PostgreSQL (no DATABASE_URL) and anvil (no CHAIN_RPC_URLS), as `serve` does;
+    never Redis (these commands only use the database and the chain)."""
     from hotpot.chain.anvil import EmbeddedAnvil
     from hotpot.runtime import embedded_services
 
-    with embedded_services(settings.model_copy(update={"redis_url": "unused"})) as running:
+    with embedded_services(settings, with_redis=False) as running:
         if running.chain_rpc_urls:
             yield running
             return
@@ -50,7 +52,7 @@ def worker(
 ) -> None:
     """Run the relay: drain the outbox to the chain (one leader per signer key)."""
     from hotpot.ops.logging import configure_logging
-    from hotpot.settlement.relay import chain_client, ipfs_store, run_relay, settle_all
+    from hotpot.settlement.relay import chain_client, drain, ipfs_store, run_relay
 
     settings = _settings()
     configure_logging(settings.log_level)
@@ -60,10 +62,9 @@ def worker(
         async def main() -> None:
             try:
                 if once:
-                    rows = await settle_all(
-                        running, ctx.db, chain_client(running), ipfs_store(running)
-                    )
-                    typer.echo(f"settled {rows} outbox rows")
+                    done = await drain(running, ctx.db, chain_client(running), ipfs_store(running))
+                    typer.echo(f"settled {done.settled_rows} outbox rows")
+                    typer.echo(f"anchored {done.anchored} proposal tallies")
                     return
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
@@ -83,7 +84,7 @@ def reconcile(
     from hotpot.chain.contracts import Contracts
     from hotpot.chain.deploy import ensure_deployed
     from hotpot.settlement.reconciler import reconcile as run
-    from hotpot.settlement.reconciler import repair_gaps
+    from hotpot.settlement.reconciler import repair_anchors, repair_gaps
     from hotpot.settlement.relay import chain_client, vyper_cache
 
     settings = _settings()
@@ -98,6 +99,9 @@ def reconcile(
                 missing = await repair_gaps(ctx.db, contracts, deployment, deep=deep)
                 if missing:
                     typer.echo(f"{len(missing)} settled batches missing on chain: back to pending")
+                lost = await repair_anchors(ctx.db, contracts, deep=deep)
+                if lost:
+                    typer.echo(f"{len(lost)} anchored tallies missing on chain: back to pending")
                 report = await run(ctx.db, contracts)
                 for line in report.lines():
                     typer.echo(line)
@@ -110,38 +114,71 @@ def reconcile(
 
 
 def verify(
-    ref_kind: Annotated[str, typer.Argument(help="order or receipt")],
-    ref_id: Annotated[str, typer.Argument(help="the order or receipt id")],
+    ref_kind: Annotated[str, typer.Argument(help="order, receipt or proposal")],
+    ref_id: Annotated[str, typer.Argument(help="the order, receipt or proposal id")],
 ) -> None:
-    """Check an order's or receipt's record and Merkle proof against the root on chain."""
+    """Check a record and its Merkle proof, or a proposal's anchored tally, against the chain."""
     from hotpot.chain.contracts import Contracts
     from hotpot.chain.deploy import ensure_deployed
-    from hotpot.settlement.proofs import proof_for, verify_proof
+    from hotpot.settlement.proofs import proof_for, verify_anchor, verify_proof
     from hotpot.settlement.relay import chain_client, ipfs_store, vyper_cache
 
+    if ref_kind not in ("order", "receipt", "proposal"):
+        typer.echo(f"unknown kind {ref_kind!r}: order, receipt or proposal", err=True)
+        raise typer.Exit(2)
+    proposal_id: UUID | None = None
+    if ref_kind == "proposal":
+        try:
+            proposal_id = UUID(ref_id)
+        except ValueError:
+            typer.echo(f"not a proposal id: {ref_id!r}", err=True)
+            raise typer.Exit(2) from None
     settings = _settings()
     with services(settings) as running:
         ctx = _Ctx(running)
 
+        async def contracts() -> Contracts:
+            client = chain_client(running)
+            deployment = await ensure_deployed(ctx.db, client, vyper_cache(running))
+            return Contracts(client, deployment.addresses)
+
+        async def check_proposal(proposal: UUID) -> bool:
+            found = await verify_anchor(ctx.db, await contracts(), proposal)
+            if found is None:
+                typer.echo(f"proposal {proposal}: not finalized (or unknown)", err=True)
+                return False
+            row, chain = found.anchor, found.on_chain
+            typer.echo(
+                f"proposal {proposal}: for {row.for_units}, against {row.against_units}, "
+                f"abstain {row.abstain_units}, passed {row.passed}, {row.vote_count} votes"
+            )
+            typer.echo(f"votes root {row.votes_root}")
+            if chain.anchored:
+                typer.echo(f"anchored in block {chain.block_number}, tx {found.tx_hash}")
+            typer.echo(f"recorded as anchored: {'yes' if row.anchored_at else 'not yet'}")
+            for name, ok in found.checks.items():
+                typer.echo(f"  {name}: {'ok' if ok else 'FAILED'}")
+            typer.echo("valid" if found.valid else f"INVALID: {found.detail}")
+            return found.valid
+
+        async def check_record() -> bool:
+            proof = await proof_for(ctx.db, ref_kind, ref_id)
+            if proof is None:
+                typer.echo(f"{ref_kind} {ref_id}: no settlement record (yet)", err=True)
+                return False
+            result = await verify_proof(proof, ipfs_store(running), await contracts())
+            typer.echo(f"record {proof.record_cid} in batch {proof.batch_id}")
+            typer.echo(f"root {proof.merkle_root}, tx {proof.tx_hash}, block {proof.block_number}")
+            for name, ok in result.checks.items():
+                typer.echo(f"  {name}: {'ok' if ok else 'FAILED'}")
+            typer.echo("valid" if result.valid else f"INVALID: {result.detail}")
+            return result.valid
+
         async def main() -> bool:
             try:
-                proof = await proof_for(ctx.db, ref_kind, ref_id)
-                if proof is None:
-                    typer.echo(f"{ref_kind} {ref_id}: no settlement record (yet)", err=True)
-                    return False
-                client = chain_client(running)
-                deployment = await ensure_deployed(ctx.db, client, vyper_cache(running))
-                result = await verify_proof(
-                    proof, ipfs_store(running), Contracts(client, deployment.addresses)
-                )
-                typer.echo(f"record {proof.record_cid} in batch {proof.batch_id}")
-                typer.echo(
-                    f"root {proof.merkle_root}, tx {proof.tx_hash}, block {proof.block_number}"
-                )
-                for name, ok in result.checks.items():
-                    typer.echo(f"  {name}: {'ok' if ok else 'FAILED'}")
-                typer.echo("valid" if result.valid else f"INVALID: {result.detail}")
-                return result.valid
+                if proposal_id is not None:
+                    return await check_proposal(proposal_id)
+                return await check_record()
             finally:
                 await ctx.db.dispose()
 

@@ -1,13 +1,16 @@
 """Proofs: for an order or receipt, its record's CID, the batch root, the Merkle proof and
-the transaction; and verification of all of it against the root recorded on chain."""
+the transaction; and verification of all of it against the root recorded on chain. For a
+finalized proposal: its anchored tally and votes root against the database."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from hotpot.adapters.database import Database
 from hotpot.adapters.ipfs import IpfsError, IpfsStore
-from hotpot.chain.contracts import Contracts
+from hotpot.chain.contracts import Contracts, TallyOnChain
+from hotpot.domain import governance as rules
 from hotpot.domain.canonical import CanonicalError, SettlementRecord
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex, verify
 from hotpot.settlement import repository as repo
@@ -90,4 +93,62 @@ async def verify_proof(
     if not result.valid and not result.detail:
         failed = [name for name, ok in result.checks.items() if not ok]
         result.detail = "failed: " + ", ".join(failed)
+    return result
+
+
+@dataclass
+class AnchorVerification:
+    anchor: repo.AnchorRow
+    on_chain: TallyOnChain
+    tx_hash: str | None
+    valid: bool = False
+    checks: dict[str, bool] = field(default_factory=dict)
+    detail: str = ""
+
+
+async def verify_anchor(
+    db: Database, contracts: Contracts, proposal_id: UUID
+) -> AnchorVerification | None:
+    """A finalized proposal's tally on chain against the database; None if not finalized.
+
+    Checks: the votes stored in the database give the proposal's votes root again; the
+    anchor row carries the proposal's final tally; the chain has an anchor for the
+    proposal; and that anchor's weights, outcome and root equal the row's.
+    """
+    async with db.read() as conn:
+        proposal = await repo.proposal_tally(conn, proposal_id)
+        row = await repo.anchor_of(conn, proposal_id)
+        votes = await repo.proposal_votes(conn, proposal_id)
+    if proposal is None or row is None:
+        return None
+    chain_id = from_hex(row.chain_proposal_id)
+    on_chain = await contracts.tally(chain_id)
+    tx = row.tx_hash
+    if on_chain.anchored and tx is None:
+        tx = await contracts.anchor_tx(chain_id, on_chain.block_number)
+    result = AnchorVerification(anchor=row, on_chain=on_chain, tx_hash=tx)
+    root = rules.votes_root(str(proposal_id), [(a, rules.VoteChoice(c), w) for a, c, w in votes])
+    result.checks["votes_give_root"] = to_hex(root) == str(proposal.votes_root).lower()
+    result.checks["anchor_row_is_final_tally"] = (
+        row.votes_root.lower(),
+        row.for_units,
+        row.against_units,
+        row.abstain_units,
+        row.passed,
+        row.vote_count,
+        row.chain_proposal_id.lower(),
+    ) == (
+        str(proposal.votes_root).lower(),
+        proposal.for_units,
+        proposal.against_units,
+        proposal.abstain_units,
+        proposal.outcome == rules.Outcome.PASSED.value,
+        proposal.vote_count,
+        to_hex(rules.chain_proposal_id(proposal_id.bytes)),
+    )
+    result.checks["anchored_on_chain"] = on_chain.anchored
+    result.checks["tally_on_chain"] = on_chain.anchored and row.matches(on_chain)
+    result.valid = all(result.checks.values())
+    if not result.valid:
+        result.detail = "failed: " + ", ".join(n for n, ok in result.checks.items() if not ok)
     return result

@@ -7,7 +7,8 @@ outbox backlog, the age of its oldest row, the settlement lag, and chain/IPFS he
 
 `repair_gaps` handles a chain that lost blocks (a dev node restarted from an older state
 file): batches recorded as settled that the registry does not know go back to pending,
-with the same batch id, and the relay sends them again.
+with the same batch id, and the relay sends them again. `repair_anchors` does the same
+for governance tallies recorded as anchored that the anchor contract lacks.
 """
 
 from __future__ import annotations
@@ -121,3 +122,30 @@ async def repair_gaps(
             await repo.mark_unsettled(conn, missing)
         log.warning("settled batches missing on chain; resending", batches=len(missing))
     return missing
+
+
+RECENT_ANCHORS = 100
+
+
+async def repair_anchors(db: Database, contracts: Contracts, *, deep: bool = False) -> list[str]:
+    """Tallies recorded as anchored that the chain lacks go back to un-anchored.
+
+    There is no block number on the anchor row, so the cheap check takes the
+    `RECENT_ANCHORS` most recently anchored (a node restarted from an older state lost
+    the newest); `deep` checks them all. A tally on chain that differs from the row is
+    logged, not reset: re-anchoring cannot change it (the contract is once per proposal).
+    """
+    async with db.transaction() as conn:
+        rows = await repo.anchored(conn, None if deep else RECENT_ANCHORS)
+    missing = []
+    for row in rows:
+        on_chain = await contracts.tally(from_hex(row.chain_proposal_id))
+        if not on_chain.anchored:
+            missing.append(row.proposal_id)
+        elif not row.matches(on_chain):
+            log.error("anchored tally differs from the database", proposal=str(row.proposal_id))
+    if missing:
+        async with db.transaction() as conn:
+            await repo.mark_unanchored(conn, missing)
+        log.warning("anchored tallies missing on chain; anchoring again", anchors=len(missing))
+    return [str(p) for p in missing]

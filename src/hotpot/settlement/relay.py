@@ -8,7 +8,12 @@ One pass (`Relay.step`):
 2. otherwise build one new batch from the oldest unbatched rows (at most
    SETTLEMENT_BATCH_SIZE (token, address) pairs), net the deltas per (token, address),
    publish the records (one per order or receipt) and the batch manifest to the IPFS
-   store, compute the Merkle root, persist the batch, then send it (step 1).
+   store, compute the Merkle root, persist the batch, then send it (step 1);
+3. then anchor the final tallies of finalized proposals (`governance_anchors` rows with
+   no `anchored_at`): read `tallies(id)` first, send `anchor(...)` only when the chain
+   does not have it, and record `anchored_at`/`tx_hash` from the `TallyAnchored` log. A
+   relay killed between the send and the database update finds the tally on chain next
+   time and only records it.
 
 At-least-once sending plus the registry's replay no-op gives an exactly-once effect.
 One leader per signer key: a session-level `pg_try_advisory_lock` on a key derived from
@@ -31,7 +36,7 @@ from sqlalchemy import text
 
 from hotpot.adapters.database import Database
 from hotpot.adapters.ipfs import IpfsError, IpfsStore, open_ipfs_store
-from hotpot.chain.client import ChainClient, ChainError
+from hotpot.chain.client import ChainClient, ChainError, TransactionReverted
 from hotpot.chain.contracts import Changes, Contracts
 from hotpot.chain.deploy import Deployment, ensure_deployed
 from hotpot.config import Settings
@@ -74,10 +79,18 @@ def manifest_bytes(
     )
 
 
+ANCHORS_PER_STEP = 50
+
+
 @dataclass
 class StepResult:
     settled_batches: int = 0
     settled_rows: int = 0
+    anchored: int = 0
+
+    @property
+    def idle(self) -> bool:
+        return self.settled_batches == 0 and self.anchored == 0
 
 
 class Relay:
@@ -100,17 +113,74 @@ class Relay:
         result = StepResult()
         async with self.db.transaction() as conn:
             pending = await repo.pending_batches(conn, self.deployment.id)
-        if not pending:
-            built = await self._build_batch()
-            if built is None:
-                return result
+        if not pending and await self._build_batch() is not None:
             async with self.db.transaction() as conn:
                 pending = await repo.pending_batches(conn, self.deployment.id)
         for batch in pending:
             await self._send(batch)
             result.settled_batches += 1
             result.settled_rows += int(batch.row_count)
+        result.anchored = len(await self.anchor_pending())
         return result
+
+    async def anchor_pending(self, limit: int = ANCHORS_PER_STEP) -> list[str]:
+        """Anchor the oldest un-anchored tallies; the proposal ids recorded as anchored."""
+        async with self.db.transaction() as conn:
+            rows = await repo.pending_anchors(conn, limit)
+        done = []
+        for row in rows:
+            if await self._anchor(row):
+                done.append(str(row.proposal_id))
+        return done
+
+    async def _anchor(self, row: repo.AnchorRow) -> bool:
+        proposal_id = from_hex(row.chain_proposal_id)
+        on_chain = await self.contracts.tally(proposal_id)
+        sent: str | None = None
+        if not on_chain.anchored:
+            try:
+                receipt = await self.contracts.anchor(
+                    proposal_id,
+                    row.for_units,
+                    row.against_units,
+                    row.abstain_units,
+                    row.passed,
+                    from_hex(row.votes_root),
+                )
+            except TransactionReverted as exc:
+                # Not retried blindly (a missing ANCHOR_ROLE, a zero root): logged on every
+                # pass, while the outbox keeps settling.
+                log.error(
+                    "anchor refused by the chain", proposal=str(row.proposal_id), error=str(exc)
+                )
+                return False
+            sent = receipt.tx_hash
+            on_chain = await self.contracts.tally(proposal_id)
+        else:
+            log.info("tally was already anchored; recording it", proposal=str(row.proposal_id))
+        if not row.matches(on_chain):
+            log.error(
+                "the chain holds another tally for this proposal; not recorded",
+                proposal=str(row.proposal_id),
+                chain_root=to_hex(on_chain.votes_root),
+                db_root=row.votes_root,
+            )
+            return False
+        # The anchoring transaction is the one that logged TallyAnchored (ours, unless a
+        # replay of ours met an earlier one).
+        tx = await self.contracts.anchor_tx(proposal_id, on_chain.block_number) or sent
+        async with self.db.transaction() as conn:
+            recorded = await repo.mark_anchored(conn, row.proposal_id, tx)
+        if recorded:
+            log.info(
+                "tally anchored",
+                proposal=str(row.proposal_id),
+                tx=tx,
+                block=on_chain.block_number,
+                passed=row.passed,
+                votes=row.vote_count,
+            )
+        return recorded
 
     async def _build_batch(self) -> str | None:
         size = self.settings.settlement_batch_size
@@ -243,7 +313,7 @@ async def run_relay(
     or IPFS down, a batch that reverts while THP is paused) are logged and retried with
     exponential backoff up to 30 s; nothing is lost, the rows stay in the outbox.
     """
-    from hotpot.settlement.reconciler import reconcile, repair_gaps
+    from hotpot.settlement.reconciler import reconcile, repair_anchors, repair_gaps
 
     settings: Settings = ctx.settings
     db: Database = ctx.db
@@ -260,6 +330,7 @@ async def run_relay(
                 deployment = await ensure_deployed(db, client, vyper_cache(settings))
                 relay = Relay(settings, db, client, store, deployment)
                 await repair_gaps(db, relay.contracts, deployment)
+                await repair_anchors(db, relay.contracts)
                 last_check = time.monotonic()
                 backoff = settings.settlement_poll_seconds
                 while not stop_event.is_set():
@@ -267,7 +338,7 @@ async def run_relay(
                     if time.monotonic() - last_check >= reconcile_every:
                         await reconcile(db, relay.contracts)
                         last_check = time.monotonic()
-                    if done.settled_batches == 0:
+                    if done.idle:
                         await _wait(stop_event, settings.settlement_poll_seconds)
                     backoff = settings.settlement_poll_seconds
         except (ChainError, IpfsError, OSError) as exc:
@@ -278,18 +349,27 @@ async def run_relay(
             backoff = min(backoff * 2, 30.0)
 
 
-async def settle_all(
+async def drain(
     settings: Settings, db: Database, client: ChainClient, store: IpfsStore
-) -> int:
-    """Settle until the outbox is empty (tests, the CLI `worker --once`); returns rows."""
+) -> StepResult:
+    """Settle and anchor until nothing is left (tests, the CLI `worker --once`): totals."""
     deployment = await ensure_deployed(db, client, vyper_cache(settings))
     relay = Relay(settings, db, client, store, deployment)
-    total = 0
+    total = StepResult()
     async with leadership(db, client.address) as leader:
         if not leader:
             raise ChainError("another relay leads for this signer key")
         while True:
             done = await relay.step()
-            if done.settled_batches == 0:
+            if done.idle:
                 return total
-            total += done.settled_rows
+            total.settled_batches += done.settled_batches
+            total.settled_rows += done.settled_rows
+            total.anchored += done.anchored
+
+
+async def settle_all(
+    settings: Settings, db: Database, client: ChainClient, store: IpfsStore
+) -> int:
+    """`drain`, returning the number of outbox rows settled."""
+    return (await drain(settings, db, client, store)).settled_rows

@@ -1,4 +1,5 @@
-"""Reads and writes of the settlement slice: outbox rows to batch, batches, records, views."""
+"""Reads and writes of the settlement slice: outbox rows to batch, batches, records, views,
+and the governance anchor outbox (`governance_anchors`) that the relay drains."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.chain.contracts import Changes
+from hotpot.chain.contracts import Changes, TallyOnChain
+from hotpot.governance.tables import governance_anchors, governance_proposals, governance_votes
 from hotpot.ledger.tables import ledger_entries, outbox, purchases
 from hotpot.settlement.tables import settlement_batches, settlement_records
 
@@ -329,3 +332,128 @@ async def record_of(conn: AsyncConnection, ref_kind: str, ref_id: str) -> Any:
             )
         )
     ).first()
+
+
+# --- governance anchors -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnchorRow:
+    proposal_id: UUID
+    chain_proposal_id: str  # bytes32, 0x-hex
+    votes_root: str  # bytes32, 0x-hex
+    for_units: int
+    against_units: int
+    abstain_units: int
+    passed: bool
+    vote_count: int
+    anchored_at: datetime | None
+    tx_hash: str | None
+
+    def matches(self, on_chain: TallyOnChain) -> bool:
+        """The tally on chain is the one the database finalized."""
+        return (
+            on_chain.for_weight,
+            on_chain.against_weight,
+            on_chain.abstain_weight,
+            on_chain.passed,
+            "0x" + on_chain.votes_root.hex(),
+        ) == (
+            self.for_units,
+            self.against_units,
+            self.abstain_units,
+            self.passed,
+            self.votes_root.lower(),
+        )
+
+
+_ANCHOR_COLUMNS = [governance_anchors.c[name] for name in AnchorRow.__dataclass_fields__]
+
+
+async def pending_anchors(conn: AsyncConnection, limit: int) -> list[AnchorRow]:
+    """Finalized proposals not yet anchored on chain, oldest first."""
+    rows = await conn.execute(
+        select(*_ANCHOR_COLUMNS)
+        .where(governance_anchors.c.anchored_at.is_(None))
+        .order_by(governance_anchors.c.created_at, governance_anchors.c.proposal_id)
+        .limit(limit)
+    )
+    return [AnchorRow(*row) for row in rows]
+
+
+async def anchored(conn: AsyncConnection, limit: int | None) -> list[AnchorRow]:
+    """Anchored rows, most recently anchored first (all of them when `limit` is None)."""
+    stmt = (
+        select(*_ANCHOR_COLUMNS)
+        .where(governance_anchors.c.anchored_at.is_not(None))
+        .order_by(governance_anchors.c.anchored_at.desc(), governance_anchors.c.proposal_id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [AnchorRow(*row) for row in await conn.execute(stmt)]
+
+
+async def mark_anchored(conn: AsyncConnection, proposal_id: UUID, tx_hash: str | None) -> bool:
+    """Record the anchor; False when another writer recorded it first (guarded UPDATE)."""
+    done = await conn.execute(
+        update(governance_anchors)
+        .where(
+            governance_anchors.c.proposal_id == proposal_id,
+            governance_anchors.c.anchored_at.is_(None),
+        )
+        .values(anchored_at=func.now(), tx_hash=tx_hash)
+    )
+    return bool(done.rowcount)
+
+
+async def mark_unanchored(conn: AsyncConnection, proposal_ids: Sequence[UUID] | None) -> int:
+    """Anchors the chain does not have (any more) go back to pending; None means all."""
+    stmt = (
+        update(governance_anchors)
+        .where(governance_anchors.c.anchored_at.is_not(None))
+        .values(anchored_at=None, tx_hash=None)
+    )
+    if proposal_ids is not None:
+        if not proposal_ids:
+            return 0
+        stmt = stmt.where(governance_anchors.c.proposal_id.in_(list(proposal_ids)))
+    return int((await conn.execute(stmt)).rowcount)
+
+
+async def anchor_of(conn: AsyncConnection, proposal_id: UUID) -> AnchorRow | None:
+    row = (
+        await conn.execute(
+            select(*_ANCHOR_COLUMNS).where(governance_anchors.c.proposal_id == proposal_id)
+        )
+    ).first()
+    return None if row is None else AnchorRow(*row)
+
+
+async def proposal_tally(conn: AsyncConnection, proposal_id: UUID) -> Any:
+    """The final tally stored on the proposal row (None for an unknown proposal)."""
+    P = governance_proposals
+    return (
+        await conn.execute(
+            select(
+                P.c.id,
+                P.c.outcome,
+                P.c.votes_root,
+                P.c.for_units,
+                P.c.against_units,
+                P.c.abstain_units,
+                P.c.vote_count,
+            ).where(P.c.id == proposal_id)
+        )
+    ).first()
+
+
+async def proposal_votes(conn: AsyncConnection, proposal_id: UUID) -> list[tuple[str, str, int]]:
+    """(voter address, choice, weight) of every counted vote of a proposal."""
+    rows = await conn.execute(
+        select(
+            governance_votes.c.voter_address,
+            governance_votes.c.choice,
+            governance_votes.c.weight_units,
+        ).where(governance_votes.c.proposal_id == proposal_id)
+    )
+    return [(a, c, int(w)) for a, c, w in rows]
