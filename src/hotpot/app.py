@@ -31,8 +31,8 @@ from hotpot.ops import gauges
 from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
-from hotpot.settlement.api import router as settlement_router
 from hotpot.sales.api import router as sales_router
+from hotpot.settlement.api import router as settlement_router
 from hotpot.wallets.api import router as wallets_router
 
 log = structlog.get_logger(__name__)
@@ -76,13 +76,20 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(_watch_dependencies(ctx))
+        tasks = [asyncio.create_task(_watch_dependencies(ctx))]
+        stop_relay = asyncio.Event()
+        if settings.settlement_relay_in_process and settings.chain_rpc_urls:
+            from hotpot.settlement.relay import run_relay
+
+            tasks.append(asyncio.create_task(run_relay(ctx, stop_relay)))
         try:
             yield
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            stop_relay.set()
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await ctx.cache.close()
             await ctx.db.dispose()
 

@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     ipfs_api_url: str | None = None
     settlement_batch_size: int = Field(default=300, ge=1, le=512)
     settlement_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
-    # Run the relay inside `serve` (the embedded default); off when a `worker` runs it.
-    settlement_relay_in_process: bool = True
+    # Run the relay inside `serve`. Unset: only when `serve` started the embedded chain
+    # (with CHAIN_RPC_URLS, a separate `hotpot worker` settles).
+    settlement_relay_in_process: bool | None = None
 
     @field_validator("cors_origins", "chain_rpc_urls", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ import uvicorn
 
 from hotpot.adapters.database import migrate
 from hotpot.adapters.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServerError
+from hotpot.chain.anvil import EmbeddedAnvil
 from hotpot.config import Settings
 from hotpot.ops.logging import configure_logging
 
@@ -22,13 +23,16 @@ log = structlog.get_logger(__name__)
 
 
 @contextmanager
-def embedded_services(settings: Settings, *, with_redis: bool = True) -> Iterator[Settings]:
-    """Start embedded PostgreSQL/Redis for whatever URL is unset; stop them on exit.
+def embedded_services(
+    settings: Settings, *, with_redis: bool = True, with_chain: bool = False
+) -> Iterator[Settings]:
+    """Start embedded PostgreSQL/Redis (and chain) for whatever is unset; stop them on exit.
 
-    Commands that only touch the database pass `with_redis=False`.
+    Commands that only touch the database pass `with_redis=False`; `serve` asks for the
+    chain too, and then settles in-process unless told otherwise.
     """
-    started: list[EmbeddedPostgres | EmbeddedRedis] = []
-    updates: dict[str, str] = {}
+    started: list[EmbeddedPostgres | EmbeddedRedis | EmbeddedAnvil] = []
+    updates: dict[str, object] = {}
     try:
         if not settings.database_url and settings.hotpot_embedded:
             postgres = EmbeddedPostgres(settings.hotpot_data_dir / "postgres")
@@ -41,6 +45,16 @@ def embedded_services(settings: Settings, *, with_redis: bool = True) -> Iterato
                 started.append(redis)
             except EmbeddedServerError as exc:
                 log.warning("no embedded redis; running without the cache", error=str(exc))
+        if with_chain and not settings.chain_rpc_urls and settings.hotpot_embedded:
+            chain = EmbeddedAnvil(settings.hotpot_data_dir / "chain", chain_id=settings.chain_id)
+            try:
+                updates["chain_rpc_urls"] = [chain.start()]
+                started.append(chain)
+                if settings.settlement_relay_in_process is None:
+                    updates["settlement_relay_in_process"] = True
+            except EmbeddedServerError as exc:
+                # Orders and sales still commit; their outbox rows wait for a chain.
+                log.warning("no embedded chain; settlement stays pending", error=str(exc))
         yield settings.model_copy(update=updates)
     finally:
         for server in reversed(started):
@@ -75,7 +89,7 @@ def serve(settings: Settings, workers: int = 1) -> None:
     # the default action) it lets us stop the embedded servers on the way out.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
-    with embedded_services(settings) as running:
+    with embedded_services(settings, with_chain=True) as running:
         assert running.database_url is not None
         migrate(running.database_url)
         if running.hotpot_seed_demo and not running.is_production:
@@ -87,6 +101,12 @@ def serve(settings: Settings, workers: int = 1) -> None:
             os.environ["DATABASE_URL"] = running.database_url
             if running.redis_url:
                 os.environ["REDIS_URL"] = running.redis_url
+            if running.chain_rpc_urls:
+                # Every worker may run the relay; an advisory lock lets one of them lead.
+                os.environ["CHAIN_RPC_URLS"] = ",".join(running.chain_rpc_urls)
+                os.environ["SETTLEMENT_RELAY_IN_PROCESS"] = str(
+                    bool(running.settlement_relay_in_process)
+                ).lower()
             os.environ.setdefault(
                 "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hotpot-prom-")
             )
