@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
 from hotpot.adapters.ipfs import LocalBlockStore
 from hotpot.chain.anvil import EmbeddedAnvil
@@ -14,6 +16,7 @@ from hotpot.chain.contracts import Contracts
 from hotpot.chain.deploy import ensure_deployed
 from hotpot.config import Settings
 from hotpot.context import AppContext
+from hotpot.governance.clock import get_clock
 from hotpot.settlement.reconciler import reconcile
 from hotpot.settlement.relay import settle_all
 
@@ -66,3 +69,24 @@ class Chain:
 @pytest.fixture
 async def chain(chain_settings: Settings, ctx: AppContext) -> AsyncIterator[Chain]:
     yield Chain(chain_settings, ctx)
+
+
+class FakeClock:
+    """The governance clock of the session app, moved by hand (no test sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(app_and_ctx: tuple[FastAPI, AppContext]) -> Iterator[FakeClock]:
+    app = app_and_ctx[0]
+    fake = FakeClock()
+    app.dependency_overrides[get_clock] = lambda: fake
+    try:
+        yield fake
+    finally:
+        app.dependency_overrides.pop(get_clock, None)

@@ -11,21 +11,17 @@ found and anchored again (with the settlement batch lost alongside).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import update
 
 from hotpot.chain.contracts import Contracts
 from hotpot.chain.deploy import ensure_deployed
 from hotpot.context import AppContext
 from hotpot.domain.governance import EMPTY_VOTES_ROOT, chain_proposal_id
-from hotpot.governance.clock import get_clock
 from hotpot.governance.tables import governance_anchors
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.holders import account_holder
@@ -36,28 +32,9 @@ from hotpot.settlement.reconciler import repair_anchors, repair_gaps
 from hotpot.settlement.relay import StepResult, drain
 from tests.support import World, bearer, ok
 
-from .conftest import Chain
+from .conftest import Chain, FakeClock
 
 BASE = "/api/v1/governance"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(app_and_ctx: tuple[FastAPI, AppContext]) -> Iterator[FakeClock]:
-    app = app_and_ctx[0]
-    fake = FakeClock()
-    app.dependency_overrides[get_clock] = lambda: fake
-    try:
-        yield fake
-    finally:
-        app.dependency_overrides.pop(get_clock, None)
 
 
 async def _holder(world: World, ctx: AppContext, units: int) -> tuple[str, dict[str, str]]:
@@ -102,10 +79,17 @@ async def _vote(
 async def _finalized_pair(
     client: httpx.AsyncClient, world: World, ctx: AppContext, clock: FakeClock
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A passed proposal (FOR, AGAINST and ABSTAIN votes) and one nobody voted on."""
-    _, alice = await _holder(world, ctx, 1_000_000)
-    _, bob = await _holder(world, ctx, 300_000)
-    _, carol = await _holder(world, ctx, 100_000)
+    """A passed proposal (FOR, AGAINST and ABSTAIN votes) and one nobody voted on.
+
+    The voters get more SPOT than the supply so far (other tests mint SPOT too): quorum is
+    reached and FOR (5/7 of the cast weight) passes, whatever ran before.
+    """
+    async with ctx.db.read() as conn:
+        supply = await ledger.supply(conn, "SPOT")
+    weight = supply + 100_000
+    _, alice = await _holder(world, ctx, weight)
+    _, bob = await _holder(world, ctx, weight * 3 // 10)
+    _, carol = await _holder(world, ctx, weight // 10)
     voted = await _proposal(client, alice)
     empty = await _proposal(client, alice)
     await _vote(client, voted, alice, "FOR")
@@ -170,16 +154,9 @@ async def test_relay_anchors_tallies_once_and_survives_a_crash_after_the_send(
     # The chain holds exactly the finalized tally and root.
     tally = voted["tally"]
     on_chain = await contracts.tally(_chain_id(voted["id"]))
-    assert (on_chain.for_weight, on_chain.against_weight, on_chain.abstain_weight) == (
-        1_000_000,
-        300_000,
-        100_000,
-    )
-    assert (tally["for_units"], tally["against_units"], tally["abstain_units"]) == (
-        1_000_000,
-        300_000,
-        100_000,
-    )
+    weights = (tally["for_units"], tally["against_units"], tally["abstain_units"])
+    assert weights[0] > 0 and weights[1] == weights[0] * 3 // 10 and weights[2] == weights[0] // 10
+    assert (on_chain.for_weight, on_chain.against_weight, on_chain.abstain_weight) == weights
     assert on_chain.passed is True
     assert "0x" + on_chain.votes_root.hex() == voted["votes_root"]
     nobody = await contracts.tally(_chain_id(empty["id"]))
