@@ -250,15 +250,18 @@ def test_prometheus_sees_every_request_across_both_workers(
     # Before our traffic the API answered only /health polls; those are counted too, so
     # compare what Prometheus holds once the last scrape caught up with the sum we expect.
     sent_404 = traffic[("/no-such-route", 404)]
+    health_selector = 'http_requests_total{path="/health",status="200"}'
 
     def caught_up() -> bool:
+        # The last /health calls come after the 404s and 503s: wait for them too.
         return (
             _count(prometheus, 'http_requests_total{status="503"}') == READY_503_COUNT
             and _count(prometheus, 'http_requests_total{status="404"}') == sent_404
+            and _count(prometheus, health_selector) >= traffic[("/health", 200)]
         )
 
     _wait_until("the last scrape to include all traffic", caught_up, 15)
-    health = _count(prometheus, 'http_requests_total{path="/health",status="200"}')
+    health = _count(prometheus, health_selector)
     assert health >= traffic[("/health", 200)]  # plus the start-up polls
 
 
