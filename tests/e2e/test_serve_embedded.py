@@ -135,6 +135,19 @@ def test_serve_on_embedded_defaults_seeds_once_and_keeps_data(data_dir: Path) ->
         order_id = _complete_an_order(url, creds)
         proof = _wait_settled(url, order_id)
         assert proof["valid"] is True
+        # A command run beside a live `serve` shares its database and chain, never
+        # stops them, and verifies the same proof from the command line.
+        verified = subprocess.run(
+            [HOTPOT, "verify", "order", order_id],
+            env=_bare_env(HOTPOT_DATA_DIR=str(data_dir)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert httpx.get(f"{url}/ready").status_code == 200
+        assert httpx.get(f"{url}/api/v1/settlement/proofs/order/{order_id}/verify").json()["valid"]
     finally:
         assert _stop(first, signal.SIGINT) == 0
     assert not _postgres_running(data_dir), "Ctrl-C must stop the embedded PostgreSQL"

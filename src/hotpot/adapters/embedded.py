@@ -73,12 +73,38 @@ def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
             os.chown(os.path.join(root, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
+_OWNER_FILE = "owner.pid"
+
+
+def claim_ownership(folder: Path) -> None:
+    """Record which process started the server in `folder` (it alone stops it)."""
+    (folder / _OWNER_FILE).write_text(str(os.getpid()))
+
+
+def owner_alive(folder: Path) -> bool:
+    """Whether the process that started the server in `folder` is still running."""
+    try:
+        pid = int((folder / _OWNER_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @dataclass
 class EmbeddedPostgres:
     """A PostgreSQL server whose data lives in `data_dir` and survives restarts."""
 
     data_dir: Path
     port: int = 0
+    borrowed: bool = False  # True when another live process started this server
 
     @property
     def bin_dir(self) -> Path:
@@ -138,8 +164,13 @@ class EmbeddedPostgres:
             f"-c unix_socket_directories={self.data_dir} -c max_connections=200 "
             "-c fsync=on -c shared_buffers=64MB"
         )
-        # A server left running by a killed process holds the data folder: stop it first.
         if (pgdata / "postmaster.pid").exists():
+            if owner_alive(self.data_dir):
+                # Another hotpot process (a running `serve`) owns this server: share it.
+                self.port = int((pgdata / "postmaster.pid").read_text().splitlines()[3])
+                self.borrowed = True
+                return self.url
+            # Left running by a process that was killed: stop it, then start our own.
             with contextlib.suppress(EmbeddedServerError):
                 self._run([str(self.bin_dir / "pg_ctl"), "-D", str(pgdata), "stop", "-m", "fast"])
         self._run(
@@ -170,10 +201,13 @@ class EmbeddedPostgres:
                     EMBEDDED_DB_NAME,
                 ]
             )
+        claim_ownership(self.data_dir)
         log.info("embedded postgres started", port=self.port, data_dir=str(pgdata))
         return self.url
 
     def stop(self) -> None:
+        if self.borrowed:
+            return
         pgdata = self.data_dir / "pgdata"
         if (pgdata / "postmaster.pid").exists():
             self._run([str(self.bin_dir / "pg_ctl"), "-D", str(pgdata), "stop", "-m", "fast"])

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import structlog
 
-from hotpot.adapters.embedded import EmbeddedServerError, _wait_for_port, free_port
+from hotpot.adapters.embedded import (
+    EmbeddedServerError,
+    _wait_for_port,
+    claim_ownership,
+    free_port,
+    owner_alive,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +49,7 @@ class EmbeddedAnvil:
     chain_id: int = 31337
     state_interval: int = 1
     process: subprocess.Popen[bytes] | None = None
+    borrowed: bool = False  # True when a live `serve` started this chain
 
     @property
     def url(self) -> str:
@@ -53,9 +60,16 @@ class EmbeddedAnvil:
         return self.data_dir / "state.json"
 
     def start(self) -> str:
-        binary = anvil_binary()
         self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        endpoint = self.data_dir / "port"
+        if owner_alive(self.data_dir) and endpoint.exists():
+            # A running `serve` owns this chain: a second anvil on the same state file
+            # would overwrite it on exit, so share the running one instead.
+            self.port = int(endpoint.read_text().strip())
+            self.borrowed = True
+            return self.url
+        binary = anvil_binary()
         self.port = self.port or free_port()
         args = [
             str(binary),
@@ -77,11 +91,15 @@ class EmbeddedAnvil:
         if not _wait_for_port(self.port, 30):
             self.stop()
             raise EmbeddedServerError("embedded anvil did not start listening")
+        claim_ownership(self.data_dir)
+        endpoint.write_text(str(self.port))
         log.info("embedded chain started", port=self.port, state=str(self.state_file))
         return self.url
 
     def stop(self, hard: bool = False) -> None:
         """SIGTERM (anvil writes its state file), or SIGKILL when `hard`."""
+        if self.borrowed:
+            return
         if self.process is not None and self.process.poll() is None:
             if hard:
                 self.process.kill()
