@@ -36,7 +36,8 @@ platform() {
 }
 
 binary() {
-  local dir="$TOOLS_DIR/node_modules/@foundry-rs/anvil-$(platform)"
+  local dir
+  dir="$TOOLS_DIR/node_modules/@foundry-rs/anvil-$(platform)"
   local found
   found="$(find "$dir" -type f -name anvil 2>/dev/null | head -n 1)"
   [[ -n "$found" ]] || return 1
@@ -61,7 +62,7 @@ install() {
 }
 
 case "${1:-}" in
-  install) install ;;
+  ""|install) install ;;  # no argument: what ./dev test runs before the suites
   path) install; binary ;;
   start)
     [[ $# -eq 3 ]] || die "usage: $0 start PORT STATE_FILE"
