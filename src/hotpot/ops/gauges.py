@@ -6,8 +6,6 @@ index, two balance rows and one join over franchisee accounts), not by history.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Text, cast, func, literal, select
 
 from hotpot.adapters.tables import accounts, orders
@@ -15,8 +13,9 @@ from hotpot.context import AppContext
 from hotpot.domain.orders import OrderStatus
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
-from hotpot.ledger.tables import ledger_balances, outbox
+from hotpot.ledger.tables import ledger_balances
 from hotpot.ops.metrics import ORDERS_OPEN, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OWNERSHIP_SHARE
+from hotpot.settlement.repository import backlog as settlement_backlog
 
 OPEN_STATES = (
     OrderStatus.PENDING,
@@ -45,20 +44,14 @@ async def refresh(ctx: AppContext) -> None:
             .group_by(orders.c.status)
         )
         counts: dict[str, int] = {str(status): int(n) for status, n in rows.all()}
-        backlog, oldest = (
-            await conn.execute(
-                select(func.count(), func.min(outbox.c.created_at)).where(
-                    outbox.c.settled_at.is_(None)
-                )
-            )
-        ).one()
+        rows_waiting, oldest_age = await settlement_backlog(conn)
         supply = await ledger.supply(conn, "THP")
         owner = await ledger.balance(conn, holders.OWNER, "THP")
         charity = await ledger.balance(conn, holders.CHARITY, "THP")
     for state in OPEN_STATES:
         ORDERS_OPEN.labels(state.value).set(counts.get(state.value, 0))
-    OUTBOX_BACKLOG.set(int(backlog))
-    OUTBOX_OLDEST_AGE.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
+    OUTBOX_BACKLOG.set(rows_waiting)
+    OUTBOX_OLDEST_AGE.set(oldest_age)
     franchisees = await franchisees_thp(ctx)
     for party, units in (("owner", owner), ("franchisees", franchisees), ("charity", charity)):
         OWNERSHIP_SHARE.labels(party).set(units * 10_000 // supply if supply else 0)

@@ -270,7 +270,9 @@ async def settled_and_pending(conn: AsyncConnection, address: str) -> dict[str, 
     pending = func.coalesce(func.sum(outbox.c.delta).filter(outbox.c.settled_at.is_(None)), 0)
     rows = await conn.execute(
         select(outbox.c.token, settled, pending)
-        .where(func.lower(outbox.c.address) == address.lower())
+        # Exact match: outbox addresses are copied from the wallet rows and settings, so
+        # the (address, token) index serves this instead of a scan of the whole outbox.
+        .where(outbox.c.address == address)
         .group_by(outbox.c.token)
     )
     found = {token: (0, 0) for token in TOKENS}
