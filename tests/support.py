@@ -180,6 +180,16 @@ class World:
         assert isinstance(created, dict)
         return created
 
+    async def complete(self, order_id: str, node: str = "a") -> None:
+        """Walk an order through the kitchen to COMPLETED (which mints its tokens)."""
+        if node == "a":
+            staff = ("cashier", "chef", "chef", "cashier")
+        else:
+            staff = ("chef_b", "chef_b", "chef_b", "terminal_b")
+        statuses = ("CONFIRMED", "IN_PROGRESS", "READY", "COMPLETED")
+        for role, status in zip(staff, statuses, strict=True):
+            ok(await self.move(role, order_id, status))
+
     async def move(
         self, role: str, order_id: str, status: str, reason: str | None = None
     ) -> httpx.Response:

@@ -7,17 +7,10 @@ from typing import Annotated
 
 import typer
 
-from hotpot.config import ConfigError, Settings, load_settings
+from hotpot.cli_support import settings_or_exit
+from hotpot.config import ConfigError, Settings
 
 app = typer.Typer(help="The Hot Pot Spot platform.", no_args_is_help=True)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -30,7 +23,7 @@ def serve(
     from hotpot.adapters.embedded import EmbeddedServerError
     from hotpot.runtime import serve as run
 
-    settings = _settings()
+    settings = settings_or_exit()
     updates: dict[str, object] = {}
     if port is not None:
         updates["port"] = port
@@ -52,7 +45,7 @@ def migrate(
     from hotpot.ops.logging import configure_logging
     from hotpot.runtime import embedded_services
 
-    settings = _settings()
+    settings = settings_or_exit()
     configure_logging(settings.log_level)
     with embedded_services(settings, with_redis=False) as running:
         assert running.database_url is not None
@@ -67,7 +60,7 @@ def downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g
     from hotpot.ops.logging import configure_logging
     from hotpot.runtime import embedded_services
 
-    settings = _settings()
+    settings = settings_or_exit()
     configure_logging(settings.log_level)
     with embedded_services(settings, with_redis=False) as running:
         assert running.database_url is not None
@@ -78,7 +71,7 @@ def downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g
 @app.command("check-config")
 def check_config() -> None:
     """Validate the environment as `serve` would, and say what would be used."""
-    settings = _settings()
+    settings = settings_or_exit()
     typer.echo(f"environment: {settings.hotpot_env}")
     typer.echo(f"database: {'configured' if settings.database_url else 'embedded'}")
     typer.echo(f"replica: {'configured' if settings.database_replica_url else 'none'}")
@@ -109,7 +102,7 @@ def expire_receipts() -> None:
     from hotpot.runtime import embedded_services
     from hotpot.sales.service import expire_receipts as expire
 
-    settings = _settings()
+    settings = settings_or_exit()
     configure_logging(settings.log_level)
 
     async def run(running: Settings) -> str:

@@ -394,13 +394,7 @@ async def test_spot_earned_after_the_snapshot_does_not_count(gov: Gov) -> None:
     # After the snapshot: more SPOT through a real completed order, and a direct mint.
     item = await gov.world.item(price=5_000)
     order = await gov.world.order(voter["Authorization"].split()[1], gov.world.node_a, item)
-    for role, status in (
-        ("cashier", "CONFIRMED"),
-        ("chef", "IN_PROGRESS"),
-        ("chef", "READY"),
-        ("cashier", "COMPLETED"),
-    ):
-        ok(await gov.world.move(role, order["id"], status))
+    await gov.world.complete(order["id"])
     await gov.give(voter_id, 10_000)
     await gov.give(late_id, 10_000)
     async with gov.ctx.db.read() as conn:
@@ -539,13 +533,7 @@ async def _order_mint(gov: Gov, price: int) -> tuple[int, int, dict[str, Any]]:
     holder = account_holder(uuid.UUID(account["id"]))
     item = await gov.world.item(price=price)
     order = await gov.world.order(token, gov.world.node_a, item)
-    for role, status in (
-        ("cashier", "CONFIRMED"),
-        ("chef", "IN_PROGRESS"),
-        ("chef", "READY"),
-        ("cashier", "COMPLETED"),
-    ):
-        ok(await gov.world.move(role, order["id"], status))
+    await gov.world.complete(order["id"])
     async with gov.ctx.db.read() as conn:
         held = await ledger.balances(conn, holder)
         row = (

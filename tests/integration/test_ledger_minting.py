@@ -15,16 +15,6 @@ from hotpot.ledger.tables import ledger_entries, outbox
 from tests.support import World, bearer, ok
 
 
-async def _complete(world: World, order_id: str) -> None:
-    for role, status in (
-        ("cashier", "CONFIRMED"),
-        ("chef", "IN_PROGRESS"),
-        ("chef", "READY"),
-        ("cashier", "COMPLETED"),
-    ):
-        ok(await world.move(role, order_id, status))
-
-
 async def test_owner_node_worked_example(
     client: httpx.AsyncClient, world: World, ctx: AppContext
 ) -> None:
@@ -33,7 +23,7 @@ async def test_owner_node_worked_example(
     order = await world.order(token, world.node_a, item)
     owner_before = await _balance(ctx, holders.OWNER, "THP")
     charity_before = await _balance(ctx, holders.CHARITY, "THP")
-    await _complete(world, order["id"])
+    await world.complete(order["id"])
     buyer = holders.account_holder(uuid.UUID(account["id"]))
     assert await _balance(ctx, buyer, "THP") == 980
     assert await _balance(ctx, buyer, "SPOT") == 1_000
@@ -60,13 +50,7 @@ async def test_franchise_node_pays_the_franchisee(
     _, token = await world.customer()
     item = await world.item(price=10_000, portions=5)
     order = await world.order(token, world.node_b, item)
-    for role, status in (
-        ("chef_b", "CONFIRMED"),
-        ("chef_b", "IN_PROGRESS"),
-        ("chef_b", "READY"),
-        ("terminal_b", "COMPLETED"),
-    ):
-        ok(await world.move(role, order["id"], status))
+    await world.complete(order["id"], node="b")
     assert await _balance(ctx, holder, "THP") - before == 480
 
 
@@ -75,7 +59,7 @@ async def test_spot_daily_cap(client: httpx.AsyncClient, world: World, ctx: AppC
     item = await world.item(price=6_000, portions=10)  # 6 SPOT each
     for _ in range(2):
         order = await world.order(token, world.node_a, item)
-        await _complete(world, order["id"])
+        await world.complete(order["id"])
     buyer = holders.account_holder(uuid.UUID(account["id"]))
     assert await _balance(ctx, buyer, "SPOT") == 1_000  # 6 + 6 capped at 10 SPOT
 

@@ -27,7 +27,6 @@ from tests.support import World
 
 from .conftest import Chain, FakeClock
 from .test_governance_anchor import _finalized_pair, _row
-from .test_settlement_e2e import complete
 
 HOTPOT = str(Path(sys.executable).parent / "hotpot")
 
@@ -83,7 +82,7 @@ async def test_chain_and_settlement_commands(
     _, token = await world.customer()
     item = await world.item(price=3_000, portions=3)
     order = await world.order(token, world.node_a, item)
-    await complete(world, order["id"])
+    await world.complete(order["id"])
     voted, empty = await _finalized_pair(client, world, ctx, clock)
 
     code, out = await _hotpot(settings, "verify", "order", order["id"])

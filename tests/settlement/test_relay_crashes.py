@@ -20,7 +20,6 @@ from hotpot.settlement.tables import settlement_batches
 from tests.support import World
 
 from .conftest import Chain
-from .test_settlement_e2e import complete
 
 
 async def _orders(world: World, count: int) -> None:
@@ -28,7 +27,7 @@ async def _orders(world: World, count: int) -> None:
     for _ in range(count):
         _, token = await world.customer()
         order = await world.order(token, world.node_a, item)
-        await complete(world, order["id"])
+        await world.complete(order["id"])
 
 
 async def _counts(ctx: AppContext) -> tuple[int, int]:

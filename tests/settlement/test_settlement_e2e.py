@@ -20,13 +20,7 @@ from .conftest import Chain
 
 
 async def complete(world: World, order_id: str) -> None:
-    for role, status in (
-        ("cashier", "CONFIRMED"),
-        ("chef", "IN_PROGRESS"),
-        ("chef", "READY"),
-        ("cashier", "COMPLETED"),
-    ):
-        ok(await world.move(role, order_id, status))
+    await world.complete(order_id)
 
 
 async def test_completed_orders_settle_and_chain_equals_ledger(
@@ -36,7 +30,7 @@ async def test_completed_orders_settle_and_chain_equals_ledger(
     item = await world.item(price=10_000, portions=20)
     orders = [await world.order(token, world.node_a, item) for _ in range(3)]
     for order in orders:
-        await complete(world, order["id"])
+        await world.complete(order["id"])
     address = account["wallet_address"]
     buyer = holders.account_holder(uuid.UUID(account["id"]))
     async with ctx.db.read() as conn:
@@ -101,7 +95,7 @@ async def test_proof_api_is_public_and_verifies_against_the_chain(
     _, token = await world.customer()
     item = await world.item(price=5_000, portions=5)
     order = await world.order(token, world.node_a, item)
-    await complete(world, order["id"])
+    await world.complete(order["id"])
     missing = await client.get(f"/api/v1/settlement/proofs/order/{order['id']}")
     assert missing.status_code == 404
     split = ok(await client.get("/api/v1/wallets/me/settlement", headers=bearer(token)))

@@ -13,10 +13,11 @@ chain_app = typer.Typer(help="The token contracts on the configured chain.", no_
 def deploy() -> None:
     """Deploy THP, SPOT, the registry and the anchor (once); print their addresses."""
     from hotpot.chain.deploy import ensure_deployed
-    from hotpot.settlement.cli import _Ctx, _settings, services
+    from hotpot.cli_support import settings_or_exit
+    from hotpot.settlement.cli import _Ctx, services
     from hotpot.settlement.relay import chain_client, vyper_cache
 
-    settings = _settings()
+    settings = settings_or_exit()
     with services(settings) as running:
         ctx = _Ctx(running)
 

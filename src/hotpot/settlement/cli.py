@@ -11,32 +11,18 @@ from uuid import UUID
 
 import typer
 
-from hotpot.config import Settings, load_settings
-
-
-def _settings() -> Settings:
-    from hotpot.config import ConfigError
-
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+from hotpot.cli_support import settings_or_exit
+from hotpot.config import Settings
 
 
 @contextlib.contextmanager
 def services(settings: Settings) -> Iterator[Settings]:
     """Embedded PostgreSQL (no DATABASE_URL) and anvil (no CHAIN_RPC_URLS), as `serve` does;
     never Redis (these commands only use the database and the chain)."""
-    from hotpot.chain.anvil import EmbeddedAnvil
     from hotpot.runtime import embedded_services
 
-    with embedded_services(settings, with_redis=False) as running:
-        if running.chain_rpc_urls:
-            yield running
-            return
-        with EmbeddedAnvil(running.hotpot_data_dir / "chain", chain_id=running.chain_id) as node:
-            yield running.model_copy(update={"chain_rpc_urls": [node.url]})
+    with embedded_services(settings, with_redis=False, with_chain=True) as running:
+        yield running
 
 
 class _Ctx:
@@ -54,7 +40,7 @@ def worker(
     from hotpot.ops.logging import configure_logging
     from hotpot.settlement.relay import chain_client, drain, ipfs_store, run_relay
 
-    settings = _settings()
+    settings = settings_or_exit()
     configure_logging(settings.log_level)
     with services(settings) as running:
         ctx = _Ctx(running)
@@ -87,7 +73,7 @@ def reconcile(
     from hotpot.settlement.reconciler import repair_anchors, repair_gaps
     from hotpot.settlement.relay import chain_client, vyper_cache
 
-    settings = _settings()
+    settings = settings_or_exit()
     with services(settings) as running:
         ctx = _Ctx(running)
 
@@ -133,7 +119,7 @@ def verify(
         except ValueError:
             typer.echo(f"not a proposal id: {ref_id!r}", err=True)
             raise typer.Exit(2) from None
-    settings = _settings()
+    settings = settings_or_exit()
     with services(settings) as running:
         ctx = _Ctx(running)
 
