@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     # Run the relay inside `serve`. Unset: only when `serve` started the embedded chain
     # (with CHAIN_RPC_URLS, a separate `hotpot worker` settles).
     settlement_relay_in_process: bool | None = None
+    # `hotpot worker` serves its metrics (/metrics) on this port; 0 turns that off.
+    worker_metrics_port: int = Field(default=9102, ge=0, le=65535)
 
     @field_validator("cors_origins", "chain_rpc_urls", mode="before")
     @classmethod

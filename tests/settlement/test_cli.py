@@ -19,6 +19,7 @@ from uuid import UUID
 import httpx
 from sqlalchemy import select, update
 
+from hotpot.adapters.embedded import free_port
 from hotpot.config import Settings
 from hotpot.context import AppContext
 from hotpot.governance.tables import governance_anchors
@@ -146,9 +147,10 @@ async def test_worker_loop_anchors_a_new_tally_and_stops_on_sigterm(
     client: httpx.AsyncClient, world: World, ctx: AppContext, chain: Chain, clock: FakeClock
 ) -> None:
     await chain.settle()
+    metrics_port = free_port()
     worker = subprocess.Popen(
         [HOTPOT, "worker"],
-        env=_env(chain.settings),
+        env={**_env(chain.settings), "WORKER_METRICS_PORT": str(metrics_port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -162,6 +164,10 @@ async def test_worker_loop_anchors_a_new_tally_and_stops_on_sigterm(
             assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
             await asyncio.sleep(0.2)
         assert all(r.anchored_at is not None and r.tx_hash for r in rows)
+        # The worker serves its own gauges for Prometheus (the API process cannot see them).
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        assert "# TYPE hotpot_reconciliation_drift_units gauge" in metrics
+        assert 'hotpot_dependency_up{dependency="chain"} 1.0' in metrics
     finally:
         worker.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(worker.wait, 30)

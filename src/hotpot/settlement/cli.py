@@ -37,6 +37,8 @@ def worker(
     once: Annotated[bool, typer.Option(help="settle what is there, then exit")] = False,
 ) -> None:
     """Run the relay: drain the outbox to the chain (one leader per signer key)."""
+    from prometheus_client import start_http_server
+
     from hotpot.ops.logging import configure_logging
     from hotpot.settlement.relay import chain_client, drain, ipfs_store, run_relay
 
@@ -52,6 +54,9 @@ def worker(
                     typer.echo(f"settled {done.settled_rows} outbox rows")
                     typer.echo(f"anchored {done.anchored} proposal tallies")
                     return
+                if running.worker_metrics_port:
+                    # The relay's gauges (drift, lag, backlog, chain/IPFS up) for Prometheus.
+                    start_http_server(running.worker_metrics_port, addr=running.host)
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
