@@ -36,7 +36,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_port(port: int, timeout: float) -> bool:
+def wait_for_port(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
@@ -263,7 +263,7 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(  # noqa: S603 - fixed binary from the wheel
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        if not _wait_for_port(self.port, 10):
+        if not wait_for_port(self.port, 10):
             self.stop()
             raise EmbeddedServerError("embedded redis did not start listening")
         log.info("embedded redis started", port=self.port)

@@ -18,10 +18,10 @@ import structlog
 
 from hotpot.adapters.embedded import (
     EmbeddedServerError,
-    _wait_for_port,
     claim_ownership,
     free_port,
     owner_alive,
+    wait_for_port,
 )
 
 log = structlog.get_logger(__name__)
@@ -88,7 +88,7 @@ class EmbeddedAnvil:
         self.process = subprocess.Popen(  # noqa: S603 - fixed binary
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        if not _wait_for_port(self.port, 30):
+        if not wait_for_port(self.port, 30):
             self.stop()
             raise EmbeddedServerError("embedded anvil did not start listening")
         claim_ownership(self.data_dir)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from hotpot.adapters.tables import accounts
 from hotpot.config import Settings
@@ -31,6 +32,11 @@ class HolderWithoutAddress(LookupError):
 
 def account_holder(account_id: UUID) -> str:
     return f"{_ACCOUNT_PREFIX}{account_id}"
+
+
+def account_holder_sql() -> ColumnElement[str]:
+    """`account_holder` in SQL: the holder key of an accounts row, for joins with balances."""
+    return literal(_ACCOUNT_PREFIX) + cast(accounts.c.id, Text)
 
 
 def account_of(holder: str) -> UUID | None:

@@ -6,7 +6,7 @@ index, two balance rows and one join over franchisee accounts), not by history.
 
 from __future__ import annotations
 
-from sqlalchemy import Text, cast, func, literal, select
+from sqlalchemy import func, select
 
 from hotpot.adapters.tables import accounts, orders
 from hotpot.context import AppContext
@@ -26,7 +26,7 @@ OPEN_STATES = (
 
 
 async def franchisees_thp(ctx: AppContext) -> int:
-    key = literal("acct:") + cast(accounts.c.id, Text)
+    key = holders.account_holder_sql()
     async with ctx.db.read() as conn:
         value = await conn.scalar(
             select(func.coalesce(func.sum(ledger_balances.c.units), 0))

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, case, cast, func, literal, select
+from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import ColumnElement
 
 from hotpot.adapters.tables import accounts, nodes
 from hotpot.context import AppContext
@@ -25,11 +24,6 @@ COLUMNS = ("holder", "address", "thp_units", "spot_units", "kyc_status", "role")
 STREAM_BATCH_ROWS = 1_000
 
 
-def _account_key() -> ColumnElement[str]:
-    """The ledger holder key of an account row (`acct:<uuid>`)."""
-    return literal("acct:") + cast(accounts.c.id, Text)
-
-
 def _holders_query() -> Select[Any]:
     thp = func.coalesce(
         func.sum(case((ledger_balances.c.token == "THP", ledger_balances.c.units))), 0
@@ -42,7 +36,7 @@ def _holders_query() -> Select[Any]:
         .group_by(ledger_balances.c.holder)
         .subquery()
     )
-    account_key = _account_key()
+    account_key = holders.account_holder_sql()
     return (
         select(
             per_holder.c.holder,
