@@ -196,6 +196,10 @@ def production_env(database_url: str, port: int) -> dict[str, str]:
         "JWT_SECRET": secrets.token_hex(32),
         "ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "HOTPOT_SEED_DEMO": "false",
+        # The network's own chain addresses: production refuses the development ones.
+        "OWNER_ADDRESS": "0x" + secrets.token_hex(20),
+        "CHARITY_ADDRESS": "0x" + secrets.token_hex(20),
+        "CUSTODY_ADDRESS": "0x" + secrets.token_hex(20),
     }
 
 

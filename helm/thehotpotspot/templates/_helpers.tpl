@@ -71,6 +71,12 @@ securityContext:
   value: {{ .Values.env.logLevel | quote }}
 - name: PORT
   value: {{ .Values.service.targetPort | quote }}
+- name: OWNER_ADDRESS
+  value: {{ .Values.network.ownerAddress | quote }}
+- name: CHARITY_ADDRESS
+  value: {{ .Values.network.charityAddress | quote }}
+- name: CUSTODY_ADDRESS
+  value: {{ .Values.network.custodyAddress | quote }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
