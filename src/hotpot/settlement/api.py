@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated
 
@@ -42,7 +41,7 @@ async def _proof(ctx: Ctx, ref_kind: RefKind, ref_id: str) -> ProofOut:
     proof = await proof_for(ctx.db, ref_kind.value, ref_id)
     if proof is None:
         raise ApiError(404, "not_settled", f"no settlement record for {ref_kind.value} {ref_id}")
-    return ProofOut(**asdict(proof))
+    return proof
 
 
 @router.get(
@@ -79,7 +78,7 @@ async def verify(ctx: Ctx, ref_kind: RefKind, ref_id: RefId) -> VerificationOut:
         valid=result.valid,
         checks=result.checks,
         detail=result.detail,
-        proof=ProofOut(**asdict(proof)),
+        proof=proof,
     )
 
 

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from hotpot.settlement.proofs import Proof
 
-class ProofOut(BaseModel):
-    ref_kind: str
-    ref_id: str
-    record_cid: str
-    batch_id: str
-    batch_cid: str
-    merkle_root: str
-    leaf: str
-    proof: list[str]
-    status: str
-    tx_hash: str | None
-    block_number: int | None
+# The proof is answered as the service builds it (a dataclass pydantic can serialise).
+ProofOut = Proof
 
 
 class VerificationOut(BaseModel):
     valid: bool
     checks: dict[str, bool]
     detail: str
-    proof: ProofOut
+    proof: Proof
 
 
 class TokenSettlement(BaseModel):
