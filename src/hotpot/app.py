@@ -13,18 +13,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from hotpot.accounts.api import router as accounts_router
-from hotpot.accounts.passwords import use_profile
-from hotpot.accounts.pii import PiiVault
 from hotpot.adapters.cache import Cache
 from hotpot.adapters.database import Database
+from hotpot.adapters.ratelimit import RateLimiter
 from hotpot.config import ConfigError, Settings
 from hotpot.context import AppContext
-from hotpot.domain.orders import Role
+from hotpot.domain.access import AccessRole
 from hotpot.governance.api import router as governance_router
 from hotpot.http import problems
 from hotpot.http.auth import require_roles
 from hotpot.http.middleware import RequestContext
-from hotpot.http.ratelimit import RateLimiter
 from hotpot.menu.api import router as menu_router
 from hotpot.network.api import router as network_router
 from hotpot.ops import gauges
@@ -32,6 +30,8 @@ from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
 from hotpot.sales.api import router as sales_router
+from hotpot.security.passwords import use_profile
+from hotpot.security.pii import PiiVault
 from hotpot.settlement.api import router as settlement_router
 from hotpot.wallets.api import router as wallets_router
 
@@ -125,7 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
         # Off by default: tracemalloc and the profiler cost memory and CPU while mounted.
         from hotpot.ops.profiling import profiling_router
 
-        app.include_router(profiling_router(require_roles(Role.OWNER)))
+        app.include_router(profiling_router(require_roles(AccessRole.OWNER)))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -140,7 +140,7 @@ def create_app(settings: Settings) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """The factory uvicorn workers call (`hotpot serve --workers N`)."""
     from hotpot.config import load_settings
-    from hotpot.ops.logging import configure_logging
+    from hotpot.telemetry.logging import configure_logging
 
     settings = load_settings()
     configure_logging(settings.log_level)

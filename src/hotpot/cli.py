@@ -42,8 +42,8 @@ def migrate(
 ) -> None:
     """Apply database migrations (DATABASE_URL, or the embedded server when unset)."""
     from hotpot.adapters.database import migrate as upgrade
-    from hotpot.ops.logging import configure_logging
     from hotpot.runtime import embedded_services
+    from hotpot.telemetry.logging import configure_logging
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
@@ -57,8 +57,8 @@ def migrate(
 def downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. base")]) -> None:
     """Roll database migrations back to REVISION."""
     from hotpot.adapters.database import downgrade as down
-    from hotpot.ops.logging import configure_logging
     from hotpot.runtime import embedded_services
+    from hotpot.telemetry.logging import configure_logging
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
@@ -98,9 +98,9 @@ def expire_receipts() -> None:
     import asyncio
 
     from hotpot.app import build_context
-    from hotpot.ops.logging import configure_logging
     from hotpot.runtime import embedded_services
     from hotpot.sales.service import expire_receipts as expire
+    from hotpot.telemetry.logging import configure_logging
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)

@@ -17,7 +17,7 @@ from hotpot.adapters.database import migrate
 from hotpot.adapters.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServerError
 from hotpot.chain.anvil import EmbeddedAnvil
 from hotpot.config import Settings
-from hotpot.ops.logging import configure_logging
+from hotpot.telemetry.logging import configure_logging
 
 log = structlog.get_logger(__name__)
 

@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 
 from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import NodeStaffIn, OfficeStaffIn
-from hotpot.adapters.tables import nodes
 from hotpot.context import AppContext
-from hotpot.domain.orders import Actor, Role
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.menu import service as menu
 from hotpot.menu.schemas import IngredientIn, ItemIn
 from hotpot.network import service as network
 from hotpot.network.schemas import FranchiseNodeIn, OwnerNodeIn
+from hotpot.network.tables import nodes
 
 DEMO_DISHES: list[tuple[str, str, int, int, list[tuple[str, int, int]]]] = [
     (
@@ -134,7 +134,7 @@ async def seed_demo(ctx: AppContext, data_dir: Path) -> dict[str, Any]:
         created = await network.create_terminal(ctx, node.id, f"{node.city} till 1")
         await network.set_whitelisted(ctx, created.id, True)
         terminals[node.city] = {"terminal_id": str(created.id), "secret": created.secret}
-    owner_actor = Actor(role=Role.OWNER, id=owner.id)
+    owner_actor = Actor(role=AccessRole.OWNER, id=owner.id)
     dishes = []
     for name, description, price, priority, ingredients in DEMO_DISHES:
         item = await menu.create_item(

@@ -7,7 +7,7 @@ import uuid
 import httpx
 from sqlalchemy import select
 
-from hotpot.adapters.tables import accounts
+from hotpot.accounts.tables import accounts
 from hotpot.context import AppContext
 from tests.support import PASSWORD, World, bearer, ok, unique_email
 

@@ -12,9 +12,9 @@ import httpx
 import jwt
 import pytest
 
-from hotpot.accounts.tokens import Claims, issue_access_token
 from hotpot.config import DEV_JWT_SECRET
 from hotpot.context import AppContext
+from hotpot.security.tokens import Claims, issue_access_token
 from tests.support import PASSWORD, World, bearer, unique_email
 
 ROLES = (

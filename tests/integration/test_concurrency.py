@@ -8,8 +8,9 @@ import uuid
 import httpx
 from sqlalchemy import func, select
 
-from hotpot.adapters.tables import availability, orders
 from hotpot.context import AppContext
+from hotpot.menu.tables import availability
+from hotpot.orders.tables import orders
 from tests.support import World, bearer, ok
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from hotpot.app import create_app
-from hotpot.ops.logging import configure_logging
+from hotpot.telemetry.logging import configure_logging
 from tests.conftest import make_settings
 from tests.support import PASSWORD, World, bearer, ok, unique_email
 

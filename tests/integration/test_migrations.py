@@ -8,7 +8,7 @@ from collections.abc import Callable
 import asyncpg
 
 from hotpot.adapters.database import downgrade, migrate
-from hotpot.schema import metadata
+from hotpot.migrations.metadata import metadata
 
 
 async def _tables(url: str) -> set[str]:

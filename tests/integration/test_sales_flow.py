@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from hotpot.adapters.tables import availability
 from hotpot.context import AppContext
 from hotpot.domain.receipts import CODE_ALPHABET, normalise_code
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_entries
+from hotpot.menu.tables import availability
 from hotpot.sales import service
 from hotpot.sales.qr import claim_url, qr_png
 from tests.support import World, bearer, ok
@@ -323,7 +323,7 @@ async def test_a_claim_after_the_deadline_expires_the_receipt(
     item = await world.item(price=5_000, portions=10)
     sale = ok(await sell(world, item), 201)
     account, _ = await world.customer()
-    customer = service.Actor(role=service.Role.CUSTOMER, id=uuid.UUID(account["id"]))
+    customer = service.Actor(role=service.AccessRole.CUSTOMER, id=uuid.UUID(account["id"]))
     pool = await balance(ctx, holders.POOL, "THP")
     later = datetime.now(UTC) + timedelta(days=30, minutes=1)
     try:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from hotpot.adapters.database import migrate
 from hotpot.app import create_app
 from hotpot.context import AppContext
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.distribution import period_of
-from hotpot.domain.orders import Actor, Role
 from hotpot.http.problems import ApiError
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
@@ -83,7 +83,7 @@ async def thp_holdings(ctx: AppContext) -> dict[str, int]:
 
 
 def owner_actor(world: World) -> Actor:
-    return Actor(role=Role.OWNER, id=uuid.uuid4())
+    return Actor(role=AccessRole.OWNER, id=uuid.uuid4())
 
 
 async def test_a_tiny_network_refuses_a_claim_above_49_percent(pool_world: World) -> None:
@@ -176,7 +176,7 @@ async def test_distribution_pays_the_pool_pro_rata_to_the_last_unit(pool_world: 
     total = sum(eligible.values())
 
     distribution = await service.distribute_pool(
-        ctx, owner_actor(world), now=NOW.replace(year=2101)
+        ctx, owner_actor(world), now=NOW.replace(year=2101, month=3, day=1)
     )
     assert distribution.pool_units == pool and distribution.label == "2101"
     after = await thp_holdings(ctx)
@@ -211,7 +211,7 @@ async def test_concurrent_distributions_for_one_period_pay_once(pool_world: Worl
     await service.expire_receipts(ctx, now=AFTER_EXPIRY)
     pool = await balance(ctx, holders.POOL)
     assert pool > 0
-    at = NOW.replace(year=2102)
+    at = NOW.replace(year=2102, month=3, day=1)
     results = await asyncio.gather(
         *(service.distribute_pool(ctx, owner_actor(world), now=at) for _ in range(4)),
         return_exceptions=True,
@@ -230,10 +230,14 @@ async def test_concurrent_distributions_for_one_period_pay_once(pool_world: Worl
     assert again.value.code == "already_distributed"
     refilled = await balance(ctx, holders.POOL)
     assert refilled > 0
-    next_year = await service.distribute_pool(ctx, owner_actor(world), now=NOW.replace(year=2103))
+    next_year = await service.distribute_pool(
+        ctx, owner_actor(world), now=NOW.replace(year=2103, month=3, day=1)
+    )
     assert next_year.pool_units == refilled and await balance(ctx, holders.POOL) == 0
     with pytest.raises(ApiError) as empty:
-        await service.distribute_pool(ctx, owner_actor(world), now=NOW.replace(year=2104))
+        await service.distribute_pool(
+            ctx, owner_actor(world), now=NOW.replace(year=2104, month=3, day=1)
+        )
     assert (empty.value.status, empty.value.code) == (409, "pool_empty")
 
 

@@ -34,7 +34,7 @@ def service_metric_names() -> set[str]:
     """Every sample name the service exports, read from the catalogue's collectors."""
     from prometheus_client.metrics import MetricWrapperBase
 
-    import hotpot.ops.metrics as catalogue
+    import hotpot.telemetry.metrics as catalogue
 
     names: set[str] = set()
     for collector in vars(catalogue).values():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from hotpot.accounts import service
-from hotpot.accounts.pii import normalize_email
 from hotpot.accounts.schemas import (
     AccountOut,
     LoginIn,
@@ -17,11 +16,12 @@ from hotpot.accounts.schemas import (
     TerminalLoginIn,
     TokenPair,
 )
-from hotpot.context import Ctx
 from hotpot.http.auth import CurrentActor, OwnerOnly, client_address
+from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_of
+from hotpot.security.pii import normalize_email
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=errors(422))
 

@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.adapters.tables import accounts, nodes, refresh_tokens, siwe_nonces
+from hotpot.accounts.tables import accounts, refresh_tokens, siwe_nonces
+from hotpot.network.tables import nodes
 
 
 async def insert_account(conn: AsyncConnection, values: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
-from hotpot.http.schemas import Out, Strict, line
+from hotpot.validation import Out, Strict, line
 
 Password = line(min_length=10, max_length=128)
 # The schema's own pattern is the whole rule, so what the OpenAPI document allows is

@@ -15,8 +15,6 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.accounts import repository as repo
-from hotpot.accounts.passwords import hash_secret, verify_secret
-from hotpot.accounts.pii import PiiVault, normalize_email, normalize_phone
 from hotpot.accounts.schemas import (
     AccountOut,
     NodeStaffIn,
@@ -24,11 +22,13 @@ from hotpot.accounts.schemas import (
     RegisterIn,
     TokenPair,
 )
-from hotpot.accounts.tokens import Claims, issue_access_token, new_refresh_token, refresh_token_hash
-from hotpot.adapters.tables import nodes, terminals
 from hotpot.context import AppContext
-from hotpot.domain.orders import Role
+from hotpot.domain.access import AccessRole
 from hotpot.http.problems import ApiError
+from hotpot.network.tables import nodes, terminals
+from hotpot.security.passwords import hash_secret, verify_secret
+from hotpot.security.pii import PiiVault, normalize_email, normalize_phone
+from hotpot.security.tokens import Claims, issue_access_token, new_refresh_token, refresh_token_hash
 
 
 def _identity_values(
@@ -82,7 +82,7 @@ async def register_customer(ctx: AppContext, data: RegisterIn) -> AccountOut:
     account_id = uuid4()
     values = {
         "id": account_id,
-        "role": Role.CUSTOMER.value,
+        "role": AccessRole.CUSTOMER.value,
         "password_hash": hash_secret(data.password),
         **_identity_values(ctx.vault, account_id, data.email, data.phone, data.name),
         **_custodial_wallet(ctx.vault, account_id),
@@ -119,10 +119,10 @@ async def create_staff(ctx: AppContext, data: OfficeStaffIn | NodeStaffIn) -> Ac
 
 
 async def _node_ids_for(conn: AsyncConnection, row: RowMapping) -> tuple[UUID, ...]:
-    role = Role(row["role"])
-    if role in (Role.CHEF, Role.CASHIER):
+    role = AccessRole(row["role"])
+    if role in (AccessRole.CHEF, AccessRole.CASHIER):
         return (row["node_id"],)
-    if role is Role.FRANCHISEE:
+    if role is AccessRole.FRANCHISEE:
         return tuple(await repo.owned_node_ids(conn, row["id"]))
     return ()
 
@@ -203,7 +203,7 @@ async def siwe_login(ctx: AppContext, message: str, signature: str) -> TokenPair
         row = await repo.by_lookup(conn, "wallet_address", address)
         if row is None:
             await repo.insert_account(
-                conn, {"id": uuid4(), "role": Role.CUSTOMER.value, "wallet_address": address}
+                conn, {"id": uuid4(), "role": AccessRole.CUSTOMER.value, "wallet_address": address}
             )
             row = await repo.by_lookup(conn, "wallet_address", address)
         assert row is not None
@@ -224,7 +224,7 @@ async def terminal_login(ctx: AppContext, terminal_id: UUID, secret: str) -> Tok
     if not row["whitelisted"]:
         raise ApiError(403, "terminal_not_whitelisted", "this terminal is not whitelisted")
     ttl = ctx.settings.access_token_ttl_seconds
-    claims = Claims(subject=row["id"], role=Role.TERMINAL.value, node_ids=(row["node_id"],))
+    claims = Claims(subject=row["id"], role=AccessRole.TERMINAL.value, node_ids=(row["node_id"],))
     return TokenPair(
         access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
         expires_in=ttl,

@@ -12,7 +12,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from hotpot.ops.metrics import DEPENDENCY_UP
+from hotpot.telemetry.metrics import DEPENDENCY_UP
 
 log = structlog.get_logger(__name__)
 

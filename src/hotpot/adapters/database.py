@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from hotpot.ops.metrics import DEPENDENCY_UP, REPLICA_LAG
+from hotpot.telemetry.metrics import DEPENDENCY_UP, REPLICA_LAG
 
 log = structlog.get_logger(__name__)
 

@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import TimeExhausted
 
-from hotpot.ops.metrics import DEPENDENCY_UP
+from hotpot.telemetry.metrics import DEPENDENCY_UP
 
 log = structlog.get_logger(__name__)
 

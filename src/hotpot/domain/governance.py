@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from hotpot.domain.canonical import canonical_json
 from hotpot.domain.merkle import MerkleTree, keccak256
-from hotpot.domain.roles import Role
+from hotpot.domain.stake import StakeRole
 from hotpot.domain.tokenomics import BPS_DENOMINATOR, require_non_negative
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -92,7 +92,7 @@ class ProposalRefused(ValueError):
 def ensure_may_propose(
     kind: ProposalKind,
     *,
-    role: Role,
+    role: StakeRole,
     spot_units: int,
     settings: GovernanceSettings = DEFAULT_GOVERNANCE,
 ) -> None:
@@ -102,7 +102,7 @@ def ensure_may_propose(
     """
     spot = require_non_negative("spot_units", spot_units)
     if kind is ProposalKind.DISH:
-        if role not in (Role.MAIN_OWNER, Role.BIG_STACK):
+        if role not in (StakeRole.MAIN_OWNER, StakeRole.BIG_STACK):
             raise ProposalRefused(
                 f"only the network owner or a BigStack holder may propose a dish (role: {role})"
             )

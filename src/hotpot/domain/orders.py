@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from hotpot.domain.access import AccessRole, Actor
+
 
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
@@ -17,28 +19,24 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-class Role(StrEnum):
-    OWNER = "owner"
-    FRANCHISEE = "franchisee"
-    CHEF = "chef"
-    CASHIER = "cashier"
-    COMPLIANCE = "compliance"
-    CUSTOMER = "customer"
-    TERMINAL = "terminal"
-
-
-STAFF_ROLES = frozenset({Role.OWNER, Role.FRANCHISEE, Role.CHEF, Role.CASHIER, Role.COMPLIANCE})
-
 # Who may take each transition. Staff other than the owner act only at their own node;
 # a customer only on their own order (both checked by `may_transition`).
-_FRONT_OF_HOUSE = frozenset({Role.OWNER, Role.FRANCHISEE, Role.CASHIER, Role.CHEF, Role.TERMINAL})
-_KITCHEN = frozenset({Role.OWNER, Role.FRANCHISEE, Role.CHEF})
-TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Role]] = {
+_FRONT_OF_HOUSE = frozenset(
+    {
+        AccessRole.OWNER,
+        AccessRole.FRANCHISEE,
+        AccessRole.CASHIER,
+        AccessRole.CHEF,
+        AccessRole.TERMINAL,
+    }
+)
+_KITCHEN = frozenset({AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CHEF})
+TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[AccessRole]] = {
     (OrderStatus.PENDING, OrderStatus.CONFIRMED): _FRONT_OF_HOUSE,
     (OrderStatus.CONFIRMED, OrderStatus.IN_PROGRESS): _KITCHEN,
     (OrderStatus.IN_PROGRESS, OrderStatus.READY): _KITCHEN,
     (OrderStatus.READY, OrderStatus.COMPLETED): _FRONT_OF_HOUSE,
-    (OrderStatus.PENDING, OrderStatus.CANCELLED): _FRONT_OF_HOUSE | {Role.CUSTOMER},
+    (OrderStatus.PENDING, OrderStatus.CANCELLED): _FRONT_OF_HOUSE | {AccessRole.CUSTOMER},
     (OrderStatus.CONFIRMED, OrderStatus.CANCELLED): _FRONT_OF_HOUSE,
 }
 
@@ -50,18 +48,6 @@ class TransitionRefused(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a person's role (and node for node staff) or a POS terminal."""
-
-    role: Role
-    id: UUID
-    node_ids: frozenset[UUID] = frozenset()
-
-    def acts_at(self, node_id: UUID) -> bool:
-        return self.role is Role.OWNER or node_id in self.node_ids
 
 
 def check_transition(
@@ -83,7 +69,7 @@ def check_transition(
         raise TransitionRefused(
             "forbidden_transition", f"role {actor.role} may not move an order to {target}"
         )
-    if actor.role is Role.CUSTOMER:
+    if actor.role is AccessRole.CUSTOMER:
         if actor.id != order_customer:
             raise TransitionRefused("forbidden_transition", "this order belongs to someone else")
     elif not actor.acts_at(order_node):

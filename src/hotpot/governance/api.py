@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
 
-from hotpot.context import Ctx
 from hotpot.domain.governance import ProposalKind, ProposalStatus
 from hotpot.governance import service
 from hotpot.governance.clock import ClockDep
@@ -20,6 +19,7 @@ from hotpot.governance.schemas import (
     VoteProofOut,
 )
 from hotpot.http.auth import CurrentActor, OwnerOnly
+from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_of

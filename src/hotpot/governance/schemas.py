@@ -32,8 +32,8 @@ from hotpot.domain.tokenomics import (
     MIN_CHARITY_BPS,
     MIN_THP_PRICE_TETRI,
 )
-from hotpot.http.schemas import Out, Strict, line, prose
 from hotpot.menu.schemas import ItemIn
+from hotpot.validation import Out, Strict, line, prose
 
 _HOUR = 3600
 MIN_VOTING_HOURS = int(DEFAULT_GOVERNANCE.network_min_period.total_seconds()) // _HOUR

@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.adapters.tables import accounts
+from hotpot.accounts.tables import accounts
 from hotpot.context import AppContext
 from hotpot.domain import governance as rules
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.governance import (
     DEFAULT_GOVERNANCE,
     ExecutionRefused,
@@ -34,9 +35,7 @@ from hotpot.domain.governance import (
     VotingWindow,
 )
 from hotpot.domain.menu import ItemStatus
-from hotpot.domain.orders import Actor, Role
-from hotpot.domain.roles import Role as StakeRole
-from hotpot.domain.roles import role_by_stake
+from hotpot.domain.stake import StakeRole, role_by_stake
 from hotpot.domain.tokenomics import (
     InvalidSettings,
     Split,
@@ -257,12 +256,12 @@ async def vote_proof(ctx: AppContext, proposal_id: UUID, voter_id: UUID) -> Vote
 
 
 def _person(actor: Actor) -> None:
-    if actor.role is Role.TERMINAL:
+    if actor.role is AccessRole.TERMINAL:
         raise ApiError(403, "forbidden", "a POS terminal takes no part in governance")
 
 
 async def _stake_role(conn: AsyncConnection, actor: Actor) -> StakeRole:
-    if actor.role is Role.OWNER:
+    if actor.role is AccessRole.OWNER:
         return StakeRole.MAIN_OWNER
     holding = await ledger.balance(conn, account_holder(actor.id), "THP")
     return role_by_stake(holding, await ledger.supply(conn, "THP"))
@@ -426,7 +425,7 @@ async def open_proposal(ctx: AppContext, clock: Clock, proposal_id: UUID) -> Pro
 async def vote(
     ctx: AppContext, clock: Clock, actor: Actor, proposal_id: UUID, choice: VoteChoice
 ) -> VoteOut:
-    if actor.role is not Role.CUSTOMER:
+    if actor.role is not AccessRole.CUSTOMER:
         raise ApiError(403, "forbidden", "only customers vote (SPOT is earned by buyers)")
     async with ctx.db.transaction() as conn:
         # The proposal row lock orders votes against each other and against finalizing.

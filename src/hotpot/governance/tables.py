@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from hotpot.adapters.tables import metadata
+from hotpot.adapters.metadata import metadata
 
 KINDS = "kind IN ('DISH', 'GENERAL', 'MENU', 'TOKENOMICS_CHANGE', 'TREASURY')"
 

@@ -9,11 +9,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
-from hotpot.accounts.tokens import TokenInvalid, decode_access_token
-from hotpot.adapters.tables import terminals
-from hotpot.context import Ctx
-from hotpot.domain.orders import Actor, Role
+from hotpot.domain.access import AccessRole, Actor
+from hotpot.http.context import Ctx
 from hotpot.http.problems import ApiError
+from hotpot.network.tables import terminals
+from hotpot.security.tokens import TokenInvalid, decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token from /api/v1/auth/*")
 
@@ -30,12 +30,12 @@ async def current_actor(
         )
     try:
         claims = decode_access_token(ctx.settings.effective_jwt_secret, credentials.credentials)
-        role = Role(claims.role)
+        role = AccessRole(claims.role)
     except (TokenInvalid, ValueError) as exc:
         raise ApiError(
             401, "invalid_token", "the access token is invalid or expired", headers=_UNAUTHORIZED
         ) from exc
-    if role is Role.TERMINAL:
+    if role is AccessRole.TERMINAL:
         # A terminal removed from the whitelist loses access at once, not at token expiry.
         async with ctx.db.read() as conn:
             whitelisted = await conn.scalar(
@@ -49,7 +49,7 @@ async def current_actor(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def require_roles(*roles: Role) -> Callable[..., Awaitable[Actor]]:
+def require_roles(*roles: AccessRole) -> Callable[..., Awaitable[Actor]]:
     allowed = frozenset(roles)
 
     async def dependency(actor: CurrentActor) -> Actor:
@@ -74,4 +74,4 @@ def client_address(request: Request, trusted_hops: int) -> str:
     return request.client.host if request.client else "unknown"
 
 
-OwnerOnly = Annotated[Actor, Depends(require_roles(Role.OWNER))]
+OwnerOnly = Annotated[Actor, Depends(require_roles(AccessRole.OWNER))]

@@ -21,8 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.adapters.database import Database
-from hotpot.adapters.tables import idempotency_keys
 from hotpot.http.problems import ApiError
+from hotpot.http.tables import idempotency_keys
 
 MAX_KEY_LENGTH = 200
 

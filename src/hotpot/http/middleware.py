@@ -15,8 +15,8 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotpot.http.problems import PROBLEM_CONTENT_TYPE, problem_body
-from hotpot.ops.logging import REQUEST_ID
-from hotpot.ops.metrics import HTTP_DURATION, HTTP_REQUESTS
+from hotpot.telemetry.logging import REQUEST_ID
+from hotpot.telemetry.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 log = structlog.get_logger("hotpot.access")
 

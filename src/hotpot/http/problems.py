@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from hotpot.domain import errors as domain_errors
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 _TITLES = {
@@ -21,8 +23,10 @@ _TITLES = {
     405: "Method Not Allowed",
     409: "Conflict",
     413: "Content Too Large",
+    410: "Gone",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    423: "Locked",
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
@@ -94,6 +98,41 @@ async def _api_error(_: Request, exc: Exception) -> Response:
     return problem_response(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
 
 
+# The one place a domain refusal becomes an HTTP status (most specific kind first).
+STATUS_OF_KIND: tuple[tuple[type[domain_errors.DomainError], int], ...] = (
+    (domain_errors.Invalid, 422),
+    (domain_errors.Unauthenticated, 401),
+    (domain_errors.Forbidden, 403),
+    (domain_errors.NotFound, 404),
+    (domain_errors.Conflict, 409),
+    (domain_errors.Gone, 410),
+    (domain_errors.Locked, 423),
+    (domain_errors.RateLimited, 429),
+    (domain_errors.Unavailable, 503),
+)
+
+
+def status_of(exc: domain_errors.DomainError) -> int:
+    for kind, status in STATUS_OF_KIND:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def domain_error_response(exc: domain_errors.DomainError) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(exc, domain_errors.RateLimited | domain_errors.Unavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, domain_errors.Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return problem_response(status_of(exc), exc.code, exc.detail, headers, **exc.extra)
+
+
+async def _domain_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, domain_errors.DomainError)
+    return domain_error_response(exc)
+
+
 async def _validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = _validation_errors(exc)
@@ -117,6 +156,7 @@ async def _http_error(_: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(domain_errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 

@@ -15,7 +15,7 @@ from sqlalchemy import Text, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from hotpot.adapters.tables import accounts
+from hotpot.accounts.tables import accounts
 from hotpot.config import Settings
 
 OWNER = "owner"

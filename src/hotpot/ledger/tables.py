@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from hotpot.adapters.tables import metadata
+from hotpot.adapters.metadata import metadata
 
 TOKENS = "token IN ('THP', 'SPOT')"
 

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
 
-from hotpot.context import Ctx
 from hotpot.domain.menu import ItemStatus
 from hotpot.http.auth import OwnerOnly
+from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_of

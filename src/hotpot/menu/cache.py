@@ -7,8 +7,8 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from hotpot.adapters.tables import nodes
 from hotpot.context import AppContext
+from hotpot.network.tables import nodes
 
 _PREFIX = "menu:v1:"
 

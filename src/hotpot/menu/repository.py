@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.adapters.tables import availability, menu_ingredients, menu_items
+from hotpot.menu.tables import availability, menu_ingredients, menu_items
 
 
 async def insert_item(conn: AsyncConnection, values: dict[str, Any]) -> None:

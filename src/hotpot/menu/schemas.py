@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import Field
 
 from hotpot.domain.menu import DEFAULT_COOKING_MINUTES, DEFAULT_PRIORITY, ItemStatus
-from hotpot.http.schemas import Out, Strict, line, prose
+from hotpot.validation import Out, Strict, line, prose
 
 
 class IngredientIn(Strict):

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hotpot.adapters.database import async_url
-from hotpot.schema import metadata
+from hotpot.migrations.metadata import metadata
 
 config = context.config
 target_metadata = metadata

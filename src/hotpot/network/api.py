@@ -7,8 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from hotpot.context import Ctx
 from hotpot.http.auth import CurrentActor, OwnerOnly
+from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_of

@@ -10,7 +10,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.adapters.tables import accounts, availability, menu_items, nodes, terminals
+from hotpot.accounts.tables import accounts
+from hotpot.menu.tables import availability, menu_items
+from hotpot.network.tables import nodes, terminals
 
 
 async def insert_node(conn: AsyncConnection, values: dict[str, Any]) -> RowMapping:

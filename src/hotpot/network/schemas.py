@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from hotpot.http.schemas import Out, Strict, line
+from hotpot.validation import Out, Strict, line
 
 NodeType = Literal["OWNER", "FRANCHISE"]
 

@@ -6,9 +6,8 @@ import secrets
 from typing import Any
 from uuid import UUID, uuid4
 
-from hotpot.accounts.passwords import hash_secret
 from hotpot.context import AppContext
-from hotpot.domain.orders import Actor, Role
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.http.problems import ApiError
 from hotpot.menu.cache import invalidate
 from hotpot.network import repository as repo
@@ -21,6 +20,7 @@ from hotpot.network.schemas import (
     TerminalCreated,
     TerminalOut,
 )
+from hotpot.security.passwords import hash_secret
 
 _NODE_NOT_FOUND = ApiError(404, "node_not_found", "no node with this id")
 
@@ -31,7 +31,7 @@ async def _check_franchisee(conn: Any, account_id: UUID | None) -> None:
     role = await repo.account_role(conn, account_id)
     if role is None:
         raise ApiError(404, "account_not_found", "no account with this owner_account_id")
-    if role != Role.FRANCHISEE.value:
+    if role != AccessRole.FRANCHISEE.value:
         raise ApiError(422, "not_a_franchisee", "owner_account_id must name a franchisee account")
 
 
@@ -68,7 +68,10 @@ async def list_nodes(ctx: AppContext, active_only: bool, limit: int, offset: int
 
 
 def _require_node_manager(actor: Actor, node_id: UUID) -> None:
-    if not (actor.role is Role.OWNER or (actor.role is Role.FRANCHISEE and actor.acts_at(node_id))):
+    if not (
+        actor.role is AccessRole.OWNER
+        or (actor.role is AccessRole.FRANCHISEE and actor.acts_at(node_id))
+    ):
         raise ApiError(403, "forbidden", "only the network owner or this node's franchisee may")
 
 
@@ -106,7 +109,9 @@ async def set_whitelisted(ctx: AppContext, terminal_id: UUID, value: bool) -> Te
     return TerminalOut.model_validate(row)
 
 
-_STOCK_KEEPERS = frozenset({Role.OWNER, Role.FRANCHISEE, Role.CHEF, Role.TERMINAL})
+_STOCK_KEEPERS = frozenset(
+    {AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CHEF, AccessRole.TERMINAL}
+)
 
 
 async def set_availability(

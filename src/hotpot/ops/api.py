@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from hotpot.context import Ctx
+from hotpot.http.context import Ctx
 from hotpot.http.problems import problem_response
 
 router = APIRouter(tags=["ops"])

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from hotpot.adapters.tables import accounts, orders
+from hotpot.accounts.tables import accounts
 from hotpot.context import AppContext
 from hotpot.domain.orders import OrderStatus
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_balances
-from hotpot.ops.metrics import ORDERS_OPEN, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OWNERSHIP_SHARE
+from hotpot.orders.tables import orders
 from hotpot.settlement.repository import backlog as settlement_backlog
+from hotpot.telemetry.metrics import ORDERS_OPEN, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OWNERSHIP_SHARE
 
 OPEN_STATES = (
     OrderStatus.PENDING,

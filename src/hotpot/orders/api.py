@@ -7,9 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from hotpot.context import Ctx
-from hotpot.domain.orders import OrderStatus, Role
+from hotpot.domain.access import AccessRole
+from hotpot.domain.orders import OrderStatus
 from hotpot.http.auth import CurrentActor
+from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import ApiError, errors
 from hotpot.http.schemas import Page, page_of
@@ -41,7 +42,7 @@ async def create_order(
         ),
     ] = None,
 ) -> Response:
-    if actor.role is not Role.CUSTOMER:
+    if actor.role is not AccessRole.CUSTOMER:
         raise ApiError(403, "forbidden", "only customers place orders through the app")
     await ctx.limiter.check("orders", str(actor.id), ctx.settings.rate_limit_orders_per_minute, 60)
     status, payload = await service.create_order(ctx, actor, body, idempotency_key)

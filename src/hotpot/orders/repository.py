@@ -11,14 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.adapters.tables import (
-    availability,
-    menu_items,
-    nodes,
-    order_events,
-    order_lines,
-    orders,
-)
+from hotpot.menu.tables import availability, menu_items
+from hotpot.network.tables import nodes
+from hotpot.orders.tables import order_events, order_lines, orders
 
 
 async def node_active(conn: AsyncConnection, node_id: UUID) -> bool | None:

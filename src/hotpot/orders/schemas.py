@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from hotpot.domain.orders import OrderStatus
-from hotpot.http.schemas import Out, Strict, line
+from hotpot.validation import Out, Strict, line
 
 
 class LineIn(Strict):

@@ -9,12 +9,11 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.context import AppContext
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.menu import ItemStatus, orderable
 from hotpot.domain.orders import (
-    Actor,
     OrderStatus,
     PricedLine,
-    Role,
     TransitionRefused,
     check_transition,
     merge_lines,
@@ -27,12 +26,11 @@ from hotpot.http import idempotency
 from hotpot.http.problems import ApiError
 from hotpot.ledger import service as ledger
 from hotpot.ledger.holders import account_holder
-from hotpot.ledger.metrics import record_sale
 from hotpot.menu.cache import invalidate
 from hotpot.network import repository as network_repo
-from hotpot.ops.metrics import ORDERS_TRANSITIONS
 from hotpot.orders import repository as repo
 from hotpot.orders.schemas import LineOut, OrderIn, OrderOut
+from hotpot.telemetry.metrics import ORDERS_TRANSITIONS, record_sale
 
 _ORDER_NOT_FOUND = ApiError(404, "order_not_found", "no order with this id")
 
@@ -206,9 +204,9 @@ async def _mint_for(ctx: AppContext, conn: AsyncConnection, order: RowMapping) -
 
 
 def _may_see(actor: Actor, row: RowMapping) -> bool:
-    if actor.role is Role.CUSTOMER:
+    if actor.role is AccessRole.CUSTOMER:
         return bool(row["customer_id"] == actor.id)
-    if actor.role is Role.COMPLIANCE:
+    if actor.role is AccessRole.COMPLIANCE:
         return False
     return actor.acts_at(row["node_id"])
 
@@ -232,12 +230,12 @@ async def list_orders(
 ) -> list[OrderOut]:
     customer_id: UUID | None = None
     node_ids: list[UUID] | None = None
-    if actor.role is Role.CUSTOMER:
+    if actor.role is AccessRole.CUSTOMER:
         customer_id = actor.id
         node_ids = [node_id] if node_id else None
-    elif actor.role is Role.OWNER:
+    elif actor.role is AccessRole.OWNER:
         node_ids = [node_id] if node_id else None
-    elif actor.role is Role.COMPLIANCE:
+    elif actor.role is AccessRole.COMPLIANCE:
         raise ApiError(403, "forbidden", "compliance staff do not read orders")
     else:
         if node_id is not None and not actor.acts_at(node_id):

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from hotpot.context import Ctx
-from hotpot.domain.orders import Actor, Role
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.http.auth import require_roles
+from hotpot.http.context import Ctx
 from hotpot.http.problems import errors
 from hotpot.registry import service
 from hotpot.registry.schemas import HolderRow, TransparencyOut
@@ -17,7 +17,7 @@ from hotpot.registry.schemas import HolderRow, TransparencyOut
 router = APIRouter(prefix="/api/v1", tags=["registry"], responses=errors(422))
 
 # KYC status per address is not for everyone: the register is for the owner and compliance.
-_register_readers = Depends(require_roles(Role.OWNER, Role.COMPLIANCE))
+_register_readers = Depends(require_roles(AccessRole.OWNER, AccessRole.COMPLIANCE))
 
 
 @router.get(

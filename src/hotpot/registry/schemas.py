@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from hotpot.http.schemas import Out
+from hotpot.validation import Out
 
 
 class NodeSales(Out):

@@ -11,13 +11,14 @@ import orjson
 from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
 
-from hotpot.adapters.tables import accounts, nodes
+from hotpot.accounts.tables import accounts
 from hotpot.context import AppContext
 from hotpot.domain.caps import cap_breaches
-from hotpot.domain.roles import role_by_stake
+from hotpot.domain.stake import role_by_stake
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_balances, node_sales
+from hotpot.network.tables import nodes
 from hotpot.ops.gauges import franchisees_thp
 
 COLUMNS = ("holder", "address", "thp_units", "spot_units", "kyc_status", "role")

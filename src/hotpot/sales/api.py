@@ -6,9 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from hotpot.context import Ctx
-from hotpot.domain.orders import Role
+from hotpot.domain.access import AccessRole
 from hotpot.http.auth import CurrentActor, OwnerOnly
+from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import ApiError, errors
 from hotpot.http.schemas import Page, page_of
@@ -82,7 +82,7 @@ async def receipt_print(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> Rece
 async def claim_receipt(receipt_id: UUID, body: ClaimIn, ctx: Ctx, actor: CurrentActor) -> ClaimOut:
     """A customer claims a receipt with its activation code (403 wrong_code counts a failure;
     the 5th failure answers 423 receipt_locked; 410 once expired)."""
-    if actor.role is not Role.CUSTOMER:
+    if actor.role is not AccessRole.CUSTOMER:
         raise ApiError(403, "forbidden", "only customers claim receipts")
     await ctx.limiter.check("receipt_claims", str(actor.id), service.CLAIMS_PER_MINUTE, 60)
     return await service.claim_receipt(ctx, actor, receipt_id, body.code)

@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.adapters.tables import nodes
 from hotpot.ledger.tables import ledger_balances, ledger_entries
+from hotpot.network.tables import nodes
 from hotpot.sales.tables import pool_distributions, receipts, sale_lines, sales
 
 LIVE = ("ACTIVE", "LOCKED")

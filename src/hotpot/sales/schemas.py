@@ -9,7 +9,7 @@ from pydantic import Field
 
 from hotpot.domain.distribution import DistributionPeriod
 from hotpot.domain.receipts import ReceiptStatus
-from hotpot.http.schemas import Out, Strict, line
+from hotpot.validation import Out, Strict, line
 
 # What `domain.receipts.normalise_code` accepts: 12 characters of the code alphabet (either
 # case), with spaces, tabs or hyphens anywhere between them. Anything else cannot match a

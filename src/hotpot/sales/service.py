@@ -24,9 +24,9 @@ import orjson
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.accounts.passwords import hash_secret, verify_secret
 from hotpot.config import Settings
 from hotpot.context import AppContext
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.caps import CustomerCapExceeded, ensure_within_customer_cap
 from hotpot.domain.distribution import (
     DEFAULT_DISTRIBUTION_PERIOD,
@@ -36,7 +36,7 @@ from hotpot.domain.distribution import (
     period_of,
 )
 from hotpot.domain.menu import ItemStatus
-from hotpot.domain.orders import Actor, Role, merge_lines
+from hotpot.domain.orders import merge_lines
 from hotpot.domain.receipts import (
     DEFAULT_RECEIPT_POLICY,
     ClaimOutcome,
@@ -52,13 +52,11 @@ from hotpot.domain.receipts import (
 from hotpot.domain.tokenomics import NETWORK_TIMEZONE, NodeType, cap_spot, network_day
 from hotpot.http.problems import ApiError
 from hotpot.ledger import holders, tokenomics_store
-from hotpot.ledger import metrics as ledger_metrics
 from hotpot.ledger import repository as ledger_repo
 from hotpot.ledger import service as ledger
 from hotpot.ledger.holders import HolderWithoutAddress
 from hotpot.ledger.repository import Movement
 from hotpot.menu.cache import invalidate
-from hotpot.ops.metrics import RECEIPTS
 from hotpot.orders import repository as orders_repo
 from hotpot.sales import repository as repo
 from hotpot.sales.qr import claim_url
@@ -72,6 +70,9 @@ from hotpot.sales.schemas import (
     SaleLineOut,
     SaleOut,
 )
+from hotpot.security.passwords import hash_secret, verify_secret
+from hotpot.telemetry import metrics
+from hotpot.telemetry.metrics import RECEIPTS
 
 # (config) The receipt lifetime and failure limit, and the distribution period; the
 # defaults are those of domain.md (30 days, 5 failures, yearly).
@@ -148,7 +149,7 @@ def _sale_out(
 
 def terminal_node(actor: Actor) -> UUID:
     """The one node a terminal's token names: a terminal sells only there."""
-    if actor.role is not Role.TERMINAL or len(actor.node_ids) != 1:
+    if actor.role is not AccessRole.TERMINAL or len(actor.node_ids) != 1:
         raise ApiError(403, "forbidden", "only a POS terminal records walk-in sales")
     return next(iter(actor.node_ids))
 
@@ -234,7 +235,7 @@ async def record_sale(
         )
         out = _sale_out(ctx.settings, sale, await repo.lines_of(conn, sale_id), receipt, code)
     await invalidate(ctx, [node_id])  # portions left are part of the node's cached menu
-    ledger_metrics.record_sale(str(node_id), CHANNEL, amount, mint)
+    metrics.record_sale(str(node_id), CHANNEL, amount, mint)
     RECEIPTS.labels("issued").inc()
     return 201, out
 
@@ -294,7 +295,9 @@ async def _replay(
 
 # --- receipts: reading ----------------------------------------------------------------
 
-_READERS = frozenset({Role.OWNER, Role.FRANCHISEE, Role.CASHIER, Role.TERMINAL})
+_READERS = frozenset(
+    {AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CASHIER, AccessRole.TERMINAL}
+)
 
 
 async def _readable_receipt(conn: AsyncConnection, actor: Actor, receipt_id: UUID) -> RowMapping:
@@ -376,7 +379,7 @@ async def claim_receipt(
     A wrong code is counted (and the 5th locks the receipt) in a committed transaction;
     the refusal is raised after the commit, so the count survives the error response.
     """
-    if actor.role is not Role.CUSTOMER:
+    if actor.role is not AccessRole.CUSTOMER:
         raise ApiError(403, "forbidden", "only customers claim receipts")
     at = _now(now)
     code = normalise_code(code_text)
@@ -560,7 +563,7 @@ async def distribute_pool(
     ctx: AppContext, actor: Actor, now: datetime | None = None
 ) -> DistributionOut:
     """Pay the whole THP pool to ST holders pro rata, at most once per period."""
-    if actor.role is not Role.OWNER:
+    if actor.role is not AccessRole.OWNER:
         raise ApiError(403, "forbidden", "only the network owner distributes the pool")
     key = period_of(_now(now), DISTRIBUTION_PERIOD)
     distribution_id = uuid4()

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import UUID
 
-from hotpot.adapters.tables import metadata
+from hotpot.adapters.metadata import metadata
 
 # A walk-in sale recorded by a POS terminal. (terminal_id, terminal_sale_id) is the
 # terminal's idempotency key; request_hash tells a retry from a different sale.

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy import select
 
+from hotpot.accounts.tables import accounts
 from hotpot.adapters.ipfs import IpfsError
-from hotpot.adapters.tables import accounts
 from hotpot.chain.client import ChainError
 from hotpot.chain.contracts import Contracts
 from hotpot.chain.deploy import current_deployment
-from hotpot.context import Ctx
 from hotpot.http.auth import CurrentActor
+from hotpot.http.context import Ctx
 from hotpot.http.problems import ApiError, errors
 from hotpot.settlement.proofs import proof_for, verify_proof
 from hotpot.settlement.relay import chain_client, ipfs_store

@@ -39,8 +39,8 @@ def worker(
     """Run the relay: drain the outbox to the chain (one leader per signer key)."""
     from prometheus_client import start_http_server
 
-    from hotpot.ops.logging import configure_logging
     from hotpot.settlement.relay import chain_client, drain, ipfs_store, run_relay
+    from hotpot.telemetry.logging import configure_logging
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)

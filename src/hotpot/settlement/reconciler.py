@@ -22,13 +22,13 @@ from hotpot.adapters.database import Database
 from hotpot.chain.contracts import Contracts
 from hotpot.chain.deploy import Deployment
 from hotpot.domain.merkle import from_hex
-from hotpot.ops.metrics import (
+from hotpot.settlement import repository as repo
+from hotpot.telemetry.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
     RECONCILIATION_DRIFT,
     SETTLEMENT_LAG,
 )
-from hotpot.settlement import repository as repo
 
 log = structlog.get_logger(__name__)
 

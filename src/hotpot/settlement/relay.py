@@ -42,8 +42,8 @@ from hotpot.chain.deploy import Deployment, ensure_deployed
 from hotpot.config import Settings
 from hotpot.domain.canonical import Mint, RecordKind, SettlementRecord, Token, canonical_json
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex
-from hotpot.ops.metrics import DEPENDENCY_UP
 from hotpot.settlement import repository as repo
+from hotpot.telemetry.metrics import DEPENDENCY_UP
 
 log = structlog.get_logger(__name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from hotpot.adapters.tables import metadata
+from hotpot.adapters.metadata import metadata
 
 __all__ = ["chain_deployments", "metadata", "settlement_batches", "settlement_records"]
 

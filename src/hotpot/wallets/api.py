@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response
 
-from hotpot.context import Ctx
-from hotpot.domain.orders import Actor, Role
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.http.auth import CurrentActor, require_roles
+from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_of
@@ -49,7 +49,7 @@ async def transfer(
     return Response(payload, status_code=status, media_type="application/json")
 
 
-_compliance = Depends(require_roles(Role.COMPLIANCE))
+_compliance = Depends(require_roles(AccessRole.COMPLIANCE))
 
 
 @router.put(

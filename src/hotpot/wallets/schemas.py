@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from hotpot.http.schemas import Out, Strict
+from hotpot.validation import Out, Strict
 
 Address = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
 

@@ -9,11 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.adapters.tables import accounts
+from hotpot.accounts.tables import accounts
 from hotpot.context import AppContext
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.caps import would_exceed_customer_cap
-from hotpot.domain.orders import Actor, Role
-from hotpot.domain.roles import role_by_stake
+from hotpot.domain.stake import role_by_stake
 from hotpot.http import idempotency
 from hotpot.http.problems import ApiError
 from hotpot.ledger import holders
@@ -24,9 +24,9 @@ from hotpot.wallets.schemas import EntryOut, TransferIn, TransferOut, WalletOut
 
 def holder_of(actor: Actor) -> str:
     """The ledger holder behind a caller: the owner's staff act for the network treasury."""
-    if actor.role is Role.OWNER:
+    if actor.role is AccessRole.OWNER:
         return holders.OWNER
-    if actor.role in (Role.CUSTOMER, Role.FRANCHISEE):
+    if actor.role in (AccessRole.CUSTOMER, AccessRole.FRANCHISEE):
         return holders.account_holder(actor.id)
     raise ApiError(403, "no_wallet", f"a {actor.role} account holds no tokens")
 
@@ -79,7 +79,7 @@ async def set_kyc(ctx: AppContext, account_id: UUID, status: str) -> None:
     async with ctx.db.transaction() as conn:
         row = await conn.execute(
             update(accounts)
-            .where(accounts.c.id == account_id, accounts.c.role == Role.CUSTOMER.value)
+            .where(accounts.c.id == account_id, accounts.c.role == AccessRole.CUSTOMER.value)
             .values(kyc_status=status)
             .returning(accounts.c.id)
         )
@@ -101,7 +101,7 @@ async def _transfer(
 ) -> tuple[int, bytes]:
     sender = await _customer_by(conn, "id", actor.id)
     receiver = await _customer_by(conn, "wallet_address", data.to_address)
-    if receiver is None or receiver["role"] != Role.CUSTOMER.value:
+    if receiver is None or receiver["role"] != AccessRole.CUSTOMER.value:
         raise ApiError(404, "receiver_not_found", "no customer holds this address")
     if sender is None or sender["id"] == receiver["id"]:
         raise ApiError(409, "invalid_receiver", "a transfer needs another customer")
@@ -139,7 +139,7 @@ async def transfer(
     ctx: AppContext, actor: Actor, data: TransferIn, idempotency_key: str | None
 ) -> tuple[int, bytes]:
     """THP between two VERIFIED customers; refused if it takes the receiver over 49 %."""
-    if actor.role is not Role.CUSTOMER:
+    if actor.role is not AccessRole.CUSTOMER:
         raise ApiError(403, "forbidden", "only customers transfer THP")
 
     async def work(conn: AsyncConnection) -> tuple[int, bytes]:

@@ -31,7 +31,7 @@ from hotpot.domain.governance import (
     tally,
     voting_window,
 )
-from hotpot.domain.roles import Role
+from hotpot.domain.stake import StakeRole
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -42,24 +42,26 @@ NETWORK_KINDS = [k for k in ProposalKind if k.is_network]
 # --- who may propose ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", [Role.MAIN_OWNER, Role.BIG_STACK])
-def test_owner_or_bigstack_may_propose_a_dish(role: Role) -> None:
+@pytest.mark.parametrize("role", [StakeRole.MAIN_OWNER, StakeRole.BIG_STACK])
+def test_owner_or_bigstack_may_propose_a_dish(role: StakeRole) -> None:
     ensure_may_propose(ProposalKind.DISH, role=role, spot_units=0)
 
 
-@pytest.mark.parametrize("role", [Role.MIDDLE_PLAYER, Role.STARTER, Role.UNAUTHORIZED])
-def test_others_may_not_propose_a_dish(role: Role) -> None:
+@pytest.mark.parametrize(
+    "role", [StakeRole.MIDDLE_PLAYER, StakeRole.STARTER, StakeRole.UNAUTHORIZED]
+)
+def test_others_may_not_propose_a_dish(role: StakeRole) -> None:
     with pytest.raises(ProposalRefused, match="owner or a BigStack"):
         ensure_may_propose(ProposalKind.DISH, role=role, spot_units=10**9)
 
 
 @pytest.mark.parametrize("kind", NETWORK_KINDS)
 def test_network_proposals_need_10_spot(kind: ProposalKind) -> None:
-    ensure_may_propose(kind, role=Role.UNAUTHORIZED, spot_units=1_000)
+    ensure_may_propose(kind, role=StakeRole.UNAUTHORIZED, spot_units=1_000)
     with pytest.raises(ProposalRefused, match="at least 1000 SPOT units, the proposer has 999"):
-        ensure_may_propose(kind, role=Role.BIG_STACK, spot_units=999)
+        ensure_may_propose(kind, role=StakeRole.BIG_STACK, spot_units=999)
     with pytest.raises(ProposalRefused):
-        ensure_may_propose(kind, role=Role.MAIN_OWNER, spot_units=0)
+        ensure_may_propose(kind, role=StakeRole.MAIN_OWNER, spot_units=0)
 
 
 # --- voting windows ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 RULE_MODULES = [
     "hotpot.domain.tokenomics",
-    "hotpot.domain.roles",
+    "hotpot.domain.stake",
     "hotpot.domain.caps",
     "hotpot.domain.distribution",
     "hotpot.domain.receipts",

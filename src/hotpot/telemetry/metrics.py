@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from hotpot.domain.tokenomics import Mint
+
 # Buckets cover a fast JSON read (~1 ms) up to the guide's 1 s alert threshold and beyond.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -104,3 +106,11 @@ RATE_LIMITED = Counter(
     "Requests refused with 429, by limit name.",
     ["limit"],
 )
+
+
+def record_sale(node_id: str, channel: str, amount_tetri: int, mint: Mint) -> None:
+    """Business metrics of a purchase, recorded after the transaction that minted commits."""
+    SALES.labels(node_id, channel).inc()
+    SALES_AMOUNT.labels(node_id, channel).inc(amount_tetri)
+    TOKENS_MINTED.labels("THP").inc(mint.st_total)
+    TOKENS_MINTED.labels("SPOT").inc(mint.spot)

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 
 from hotpot.adapters.cache import Cache
-from hotpot.http.problems import ApiError
-from hotpot.ops.metrics import RATE_LIMITED
+from hotpot.domain.errors import RateLimited
+from hotpot.telemetry.metrics import RATE_LIMITED
 
 
 @dataclass
@@ -40,9 +40,8 @@ class RateLimiter:
         count, retry_after = shared or self._local.hit(key, window_seconds)
         if count > limit:
             RATE_LIMITED.labels(name).inc()
-            raise ApiError(
-                429,
+            raise RateLimited(
                 "rate_limited",
                 f"too many requests; try again in {retry_after} s",
-                headers={"Retry-After": str(retry_after)},
+                retry_after=retry_after,
             )

@@ -11,7 +11,7 @@ from enum import StrEnum
 from hotpot.domain.tokenomics import require_non_negative
 
 
-class Role(StrEnum):
+class StakeRole(StrEnum):
     MAIN_OWNER = "MainOwner"
     BIG_STACK = "BigStack"
     MIDDLE_PLAYER = "MiddlePlayer"
@@ -20,10 +20,10 @@ class Role(StrEnum):
 
 
 # Strict lower bounds, in percent of total ST supply, highest first.
-STAKE_THRESHOLDS_PERCENT: tuple[tuple[Role, int], ...] = (
-    (Role.BIG_STACK, 10),
-    (Role.MIDDLE_PLAYER, 5),
-    (Role.STARTER, 1),
+STAKE_THRESHOLDS_PERCENT: tuple[tuple[StakeRole, int], ...] = (
+    (StakeRole.BIG_STACK, 10),
+    (StakeRole.MIDDLE_PLAYER, 5),
+    (StakeRole.STARTER, 1),
 )
 
 
@@ -32,15 +32,15 @@ def holds_more_than(holding: int, supply: int, percent: int) -> bool:
     return holding * 100 > supply * percent
 
 
-def role_by_stake(holding_units: int, supply_units: int, *, is_owner: bool = False) -> Role:
+def role_by_stake(holding_units: int, supply_units: int, *, is_owner: bool = False) -> StakeRole:
     """The role of an ST holder; the network owner is MainOwner whatever they hold."""
     holding = require_non_negative("holding_units", holding_units)
     supply = require_non_negative("supply_units", supply_units)
     if holding > supply:
         raise ValueError(f"holding {holding} exceeds the ST supply {supply}")
     if is_owner:
-        return Role.MAIN_OWNER
+        return StakeRole.MAIN_OWNER
     for role, percent in STAKE_THRESHOLDS_PERCENT:
         if holds_more_than(holding, supply, percent):
             return role
-    return Role.UNAUTHORIZED
+    return StakeRole.UNAUTHORIZED

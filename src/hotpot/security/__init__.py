@@ -1,0 +1,1 @@
+"""Cryptographic primitives: password hashes, access tokens, encryption of personal data."""

@@ -1,0 +1,1 @@
+"""Metrics and logs: the process-wide instruments every layer may use."""
