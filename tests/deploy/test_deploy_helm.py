@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import helm_python as helm
@@ -69,9 +71,11 @@ def test_chain_genesis_extra_data_equals_the_generator_s(tmp_path: Any) -> None:
         d for d in render() if d["kind"] == "ConfigMap" and "genesis" in d["metadata"]["name"]
     )
     helm_extra = json.loads(cm["data"]["genesis.json"])["extraData"]
-    raw = load_all(ROOT / "k8s" / "chain" / "besu-genesis-configmap.yaml")[0]
-    script_extra = json.loads(raw["data"]["genesis.json"])["extraData"]
-    assert helm_extra == script_extra
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    keys = [v["publicKey"] for v in values["chain"]["validators"]]
+    script = [sys.executable, str(ROOT / "scripts" / "qbft-genesis.py"), "--extra-data", *keys]
+    script_extra = subprocess.run(script, capture_output=True, text=True, check=True).stdout
+    assert helm_extra == script_extra.strip()
 
 
 def test_too_few_validators_is_refused() -> None:
