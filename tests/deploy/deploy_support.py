@@ -17,6 +17,7 @@ TOOLS = Path(os.environ.get("HOTPOT_TOOLS_DIR") or ROOT / ".tools")
 K8S_VERSION = "1.30.0"
 CHART = ROOT / "helm" / "thehotpotspot"
 ALL_ON = {"canary": {"enabled": True}, "secrets": {"externalSecret": {"enabled": True}}}
+BLUE_GREEN = {"blueGreen": {"enabled": True, "activeColor": "blue"}}
 
 
 def _load_renderer() -> Any:

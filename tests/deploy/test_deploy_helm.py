@@ -11,19 +11,23 @@ import helm_python as helm
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_support import ALL_ON, CHART, K8S_VERSION, ROOT, load_all, pod_spec, render
+from deploy_support import ALL_ON, BLUE_GREEN, CHART, K8S_VERSION, ROOT, load_all, pod_spec, render
 
 CRD_KINDS = {"Rollout", "Cluster", "VerticalPodAutoscaler", "ExternalSecret"}
 
 
-@pytest.mark.parametrize("values", [None, ALL_ON], ids=["defaults", "canary+external-secret"])
+@pytest.mark.parametrize(
+    "values", [None, ALL_ON, BLUE_GREEN], ids=["defaults", "canary+external-secret", "blue-green"]
+)
 def test_chart_lints_clean_in_strict_mode(values: dict[str, Any] | None) -> None:
     report = helm.lint(str(CHART), values, strict=True, kube_version=f"v{K8S_VERSION}")
     assert report["errors"] == []
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
 
 
-@pytest.mark.parametrize("values", [None, ALL_ON], ids=["defaults", "canary+external-secret"])
+@pytest.mark.parametrize(
+    "values", [None, ALL_ON, BLUE_GREEN], ids=["defaults", "canary+external-secret", "blue-green"]
+)
 def test_rendered_manifests_are_schema_valid_strict(values: dict[str, Any] | None) -> None:
     docs = render(values)
     kinds = {d["kind"] for d in docs}
