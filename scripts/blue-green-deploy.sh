@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Blue-green deploy of the API on Kubernetes with a health check and automatic rollback.
 #
-# Expects two Deployments, <app>-blue and <app>-green (labels app=<app>, color=<color>),
-# and a Service whose selector includes `color`: the idle color gets the new image, is
+# Works on what the Helm chart renders with blueGreen.enabled=true: two Deployments,
+# <app>-blue and <app>-green (pods labelled color=<color>), and the Service
+# <app>-stable whose selector includes `color`. The idle color gets the new image, is
 # checked, then receives the traffic; if the public health check fails, traffic goes
 # back to the old color, which is still running.
 set -euo pipefail
@@ -15,8 +16,9 @@ usage: $(basename "$0") [options] VERSION
 
 options:
   -n, --namespace NS    namespace (default: thehotpotspot)
-  -a, --app NAME        Deployment prefix and container name (default: api-server)
-  -s, --service NAME    Service to switch (default: api-service)
+  -a, --app NAME        Deployment prefix: <release>-api (default: thehotpotspot-api)
+  -c, --container NAME  container to give the image (default: api-server)
+  -s, --service NAME    Service to switch (default: <app>-stable)
   -i, --image REPO      image repository (default: docker.io/thehotpotspot/api)
   -u, --health-url URL  public health URL (default: https://api.thehotpotspot.com/health)
   -t, --timeout SEC     rollout and health-check timeout (default: 300)
@@ -35,8 +37,9 @@ log() {
 }
 
 namespace=thehotpotspot
-app=api-server
-service=api-service
+app=thehotpotspot-api
+container=api-server
+service=""
 image=docker.io/thehotpotspot/api
 health_url=https://api.thehotpotspot.com/health
 timeout=300
@@ -46,6 +49,7 @@ while (($#)); do
   case "$1" in
     -n|--namespace) namespace="${2:?--namespace needs a value}"; shift 2 ;;
     -a|--app) app="${2:?--app needs a value}"; shift 2 ;;
+    -c|--container) container="${2:?--container needs a value}"; shift 2 ;;
     -s|--service) service="${2:?--service needs a value}"; shift 2 ;;
     -i|--image) image="${2:?--image needs a value}"; shift 2 ;;
     -u|--health-url) health_url="${2:?--health-url needs a value}"; shift 2 ;;
@@ -57,6 +61,7 @@ while (($#)); do
   esac
 done
 [[ -n "${version}" ]] || { usage >&2; exit 2; }
+service="${service:-${app}-stable}"
 [[ "${version}" != latest ]] || die "refusing to deploy 'latest': give a release or a git sha"
 [[ "${timeout}" =~ ^[0-9]+$ ]] || die "--timeout must be a number of seconds"
 for tool in kubectl curl; do
@@ -96,7 +101,7 @@ healthy() {
 }
 
 log "deploying ${image}:${version} to ${next} (live: ${current})"
-"${kc[@]}" set image "deployment/${app}-${next}" "${app}=${image}:${version}"
+"${kc[@]}" set image "deployment/${app}-${next}" "${container}=${image}:${version}"
 "${kc[@]}" scale "deployment/${app}-${next}" --replicas="${replicas}"
 if ! "${kc[@]}" rollout status "deployment/${app}-${next}" --timeout="${timeout}s"; then
   die "${app}-${next} did not become ready; traffic stays on ${current}"

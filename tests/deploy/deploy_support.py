@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import helm_python as helm
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,16 +17,24 @@ TOOLS = Path(os.environ.get("HOTPOT_TOOLS_DIR") or ROOT / ".tools")
 K8S_VERSION = "1.30.0"
 CHART = ROOT / "helm" / "thehotpotspot"
 ALL_ON = {"canary": {"enabled": True}, "secrets": {"externalSecret": {"enabled": True}}}
+BLUE_GREEN = {"blueGreen": {"enabled": True, "activeColor": "blue"}}
+
+
+def _load_renderer() -> Any:
+    """scripts/render-k8s.py, the one place that renders the chart (k8s/ is its output)."""
+    spec = importlib.util.spec_from_file_location("render_k8s", ROOT / "scripts" / "render-k8s.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RENDERER = _load_renderer()
 
 
 def render(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    chart = helm.Chart.load(str(CHART))
-    rendered = chart.render(values, name="hotpot", namespace="thehotpotspot", is_install=True)
-    docs: list[dict[str, Any]] = []
-    for path, text in rendered.items():
-        if path.endswith(".yaml"):
-            docs.extend(d for d in yaml.safe_load_all(text) if d)
-    return docs
+    """The chart rendered as release `thehotpotspot` (CI's) with these values."""
+    return [doc for docs in RENDERER.render_chart(values).values() for doc in docs]
 
 
 def load_all(path: Path) -> list[dict[str, Any]]:

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_support import ALL_ON, CHART, K8S_VERSION, ROOT, load_all, pod_spec, render
+from deploy_support import ALL_ON, BLUE_GREEN, CHART, K8S_VERSION, ROOT, load_all, pod_spec, render
 
 CRD_KINDS = {"Rollout", "Cluster", "VerticalPodAutoscaler", "ExternalSecret"}
 
 
-@pytest.mark.parametrize("values", [None, ALL_ON], ids=["defaults", "canary+external-secret"])
+@pytest.mark.parametrize(
+    "values", [None, ALL_ON, BLUE_GREEN], ids=["defaults", "canary+external-secret", "blue-green"]
+)
 def test_chart_lints_clean_in_strict_mode(values: dict[str, Any] | None) -> None:
     report = helm.lint(str(CHART), values, strict=True, kube_version=f"v{K8S_VERSION}")
     assert report["errors"] == []
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
 
 
-@pytest.mark.parametrize("values", [None, ALL_ON], ids=["defaults", "canary+external-secret"])
+@pytest.mark.parametrize(
+    "values", [None, ALL_ON, BLUE_GREEN], ids=["defaults", "canary+external-secret", "blue-green"]
+)
 def test_rendered_manifests_are_schema_valid_strict(values: dict[str, Any] | None) -> None:
     docs = render(values)
     kinds = {d["kind"] for d in docs}
@@ -69,9 +75,11 @@ def test_chain_genesis_extra_data_equals_the_generator_s(tmp_path: Any) -> None:
         d for d in render() if d["kind"] == "ConfigMap" and "genesis" in d["metadata"]["name"]
     )
     helm_extra = json.loads(cm["data"]["genesis.json"])["extraData"]
-    raw = load_all(ROOT / "k8s" / "chain" / "besu-genesis-configmap.yaml")[0]
-    script_extra = json.loads(raw["data"]["genesis.json"])["extraData"]
-    assert helm_extra == script_extra
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    keys = [v["publicKey"] for v in values["chain"]["validators"]]
+    script = [sys.executable, str(ROOT / "scripts" / "qbft-genesis.py"), "--extra-data", *keys]
+    script_extra = subprocess.run(script, capture_output=True, text=True, check=True).stdout
+    assert helm_extra == script_extra.strip()
 
 
 def test_too_few_validators_is_refused() -> None:

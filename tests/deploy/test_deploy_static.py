@@ -21,6 +21,7 @@ YAML_FILES = [
     ROOT / ".github" / "workflows" / "ci.yml",
     ROOT / "helm" / "thehotpotspot" / "Chart.yaml",
     ROOT / "helm" / "thehotpotspot" / "values.yaml",
+    ROOT / "helm" / "k8s-values.yaml",
     ROOT / "ansible" / "playbook.yml",
     ROOT / "tests" / "deploy" / "checkov-skips.yaml",
     *sorted((ROOT / "k8s").rglob("*.yaml")),

@@ -150,6 +150,15 @@ securityContext:
       port: 5432
 {{- end -}}
 
+{{/* The validators' public keys or addresses, comma separated. */}}
+{{- define "hotpot.validatorField" -}}
+{{- $out := list -}}
+{{- range .ctx.Values.chain.validators -}}
+{{- $out = append $out (get . $.field) -}}
+{{- end -}}
+{{- join "," $out -}}
+{{- end -}}
+
 {{/*
 QBFT extraData = RLP([32-byte vanity, [validator addresses], [] (no vote), 0 (round), [] (no seals)]).
 For 3..10 validators every length fits one byte, so the encoding is a fixed layout.
@@ -168,4 +177,27 @@ For 3..10 validators every length fits one byte, so the encoding is a fixed layo
 {{- $list := printf "f8%02x%s" (mul $n 21) $addrs -}}
 {{- $payload := printf "a0%s%sc080c0" (repeat 64 "0") $list -}}
 {{- printf "0xf8%02x%s" (add 38 (mul $n 21)) $payload -}}
+{{- end -}}
+
+{{/*
+The colours of the API Deployments as a JSON list: [""] (one Deployment, rolling
+updates) or ["blue","green"] when blueGreen.enabled (scripts/blue-green-deploy.sh).
+*/}}
+{{- define "hotpot.apiColors" -}}
+{{- if .Values.blueGreen.enabled -}}
+{{- if .Values.canary.enabled -}}
+{{- fail "blueGreen.enabled and canary.enabled are two deploy strategies: enable one" -}}
+{{- end -}}
+{{- if not (has .Values.blueGreen.activeColor (list "blue" "green")) -}}
+{{- fail (printf "blueGreen.activeColor must be blue or green, not %q" .Values.blueGreen.activeColor) -}}
+{{- end -}}
+["blue","green"]
+{{- else -}}
+[""]
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the API Deployment of one colour: call with (dict "ctx" $ "color" $color). */}}
+{{- define "hotpot.apiDeployment" -}}
+{{- include "hotpot.fullname" .ctx }}-api{{ if .color }}-{{ .color }}{{ end -}}
 {{- end -}}
