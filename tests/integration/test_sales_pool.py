@@ -28,7 +28,12 @@ from tests.conftest import make_settings
 from tests.support import World, bearer, ok
 
 NOW = datetime.now(UTC)
-AFTER_EXPIRY = NOW + timedelta(days=30, minutes=5)
+
+
+def after_expiry() -> datetime:
+    """Just past the lifetime of a receipt issued now (the suite may run for many minutes
+    after this module was imported, so 'now' is read at each call)."""
+    return datetime.now(UTC) + timedelta(days=30, minutes=5)
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +128,12 @@ async def test_expiry_feeds_the_pool_exactly_once(pool_world: World) -> None:
     custody_before = await balance(ctx, holders.CUSTODY)
     spot_custody_before = await balance(ctx, holders.CUSTODY, "SPOT")
 
-    early = await service.expire_receipts(ctx, now=NOW + timedelta(days=29))
+    early = await service.expire_receipts(ctx, now=datetime.now(UTC) + timedelta(days=29))
     assert early.expired == 0
     # Three sweeps at once: each due receipt expires once, in exactly one of them.
-    runs = await asyncio.gather(*(service.expire_receipts(ctx, now=AFTER_EXPIRY) for _ in range(3)))
+    runs = await asyncio.gather(
+        *(service.expire_receipts(ctx, now=after_expiry()) for _ in range(3))
+    )
     expired = sum(run.expired for run in runs)
     to_pool = sum(run.thp_units_to_pool for run in runs)
     burned = sum(run.spot_units_burned for run in runs)
@@ -137,7 +144,7 @@ async def test_expiry_feeds_the_pool_exactly_once(pool_world: World) -> None:
     assert custody_before - await balance(ctx, holders.CUSTODY) == to_pool
     assert spot_custody_before - await balance(ctx, holders.CUSTODY, "SPOT") == burned
     assert await balance(ctx, holders.POOL, "SPOT") == 0  # SPOT is burned, never pooled
-    assert (await service.expire_receipts(ctx, now=AFTER_EXPIRY)).expired == 0
+    assert (await service.expire_receipts(ctx, now=after_expiry())).expired == 0
     async with ctx.db.read() as conn:
         entries = (
             await conn.execute(
@@ -164,7 +171,7 @@ async def test_distribution_pays_the_pool_pro_rata_to_the_last_unit(pool_world: 
         await sell(world, item, token)  # the franchisee holds THP too
     _, customer = await world.customer()
     await claim(world, customer, await sell(world, item))
-    await service.expire_receipts(ctx, now=AFTER_EXPIRY)
+    await service.expire_receipts(ctx, now=after_expiry())
     pool = await balance(ctx, holders.POOL)
     assert pool > 0
     before = await thp_holdings(ctx)
@@ -208,7 +215,7 @@ async def test_concurrent_distributions_for_one_period_pay_once(pool_world: Worl
     world, ctx = pool_world, pool_world.ctx
     item = await world.item(price=9_000, portions=10)
     await sell(world, item)
-    await service.expire_receipts(ctx, now=AFTER_EXPIRY)
+    await service.expire_receipts(ctx, now=after_expiry())
     pool = await balance(ctx, holders.POOL)
     assert pool > 0
     at = NOW.replace(year=2102, month=3, day=1)
@@ -224,7 +231,7 @@ async def test_concurrent_distributions_for_one_period_pay_once(pool_world: Worl
     assert done[0].pool_units == pool and await balance(ctx, holders.POOL) == 0
     # The period stays taken even after the pool fills again.
     await sell(world, item)
-    await service.expire_receipts(ctx, now=AFTER_EXPIRY)
+    await service.expire_receipts(ctx, now=after_expiry())
     with pytest.raises(ApiError) as again:
         await service.distribute_pool(ctx, owner_actor(world), now=at + timedelta(days=30))
     assert again.value.code == "already_distributed"
@@ -252,7 +259,7 @@ async def test_only_the_owner_distributes_over_http(pool_world: World) -> None:
     assert (await world.client.post("/api/v1/pool/distributions")).status_code == 401
     item = await world.item(price=4_000, portions=10)
     await sell(world, item)
-    await service.expire_receipts(ctx, now=AFTER_EXPIRY)
+    await service.expire_receipts(ctx, now=after_expiry())
     first = ok(
         await world.client.post("/api/v1/pool/distributions", headers=world.auth("owner")), 201
     )
