@@ -3,10 +3,11 @@
 #
 # BASE_IMAGE: any Debian-like image with python3 (>= 3.11) and the venv module. CI uses
 # the official slim image; the image test passes a base it made itself with debootstrap.
-# Offline builds: pip reads PIP_NO_INDEX / PIP_FIND_LINKS from the build args, so
+# Offline builds: pip reads PIP_NO_INDEX / PIP_FIND_LINKS from the build args, so, with the
+# files of requirements/runtime.lock.txt (`pip download --require-hashes -r ...`) in wheels/,
 #   buildah bud -v "$PWD/wheels:/wheels:ro" --build-arg PIP_NO_INDEX=1 \
 #               --build-arg PIP_FIND_LINKS=/wheels .
-# installs only wheels built on the host, with no network inside the build.
+# installs only the wheels fetched on the host, with no network inside the build.
 ARG BASE_IMAGE=docker.io/library/python:3.11.10-slim-bookworm
 ARG BACKUP_BASE_IMAGE=docker.io/library/postgres:16.4-bookworm
 
@@ -21,10 +22,15 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 # README* rather than README.md: the glob keeps the build working before a README exists.
 COPY pyproject.toml README* ./
+# The runtime dependencies at the exact versions and hashes of the lock (`./dev lock`),
+# then the project alone: two builds of one commit install the same files.
+COPY requirements/runtime.lock.txt ./requirements/
 COPY src ./src
 # python3 rather than python: a plain Debian base has no `python` alias.
 RUN python3 -m venv /opt/hotpot \
- && /opt/hotpot/bin/pip install --no-compile /src \
+ && /opt/hotpot/bin/pip install --no-compile --require-hashes -r requirements/runtime.lock.txt \
+ && /opt/hotpot/bin/pip install --no-compile --no-deps /src \
+ && /opt/hotpot/bin/pip check \
  && /opt/hotpot/bin/python -m compileall -q /opt/hotpot/lib \
  && /opt/hotpot/bin/hotpot --help > /dev/null
 

@@ -2,8 +2,8 @@
 
 Builds the Dockerfile with buildah (chroot isolation, no network inside the build) on a
 Debian bookworm + python3 base made here with debootstrap and passed through the
-BASE_IMAGE build argument; installs only wheels built on the host (--no-index); runs the
-image with podman and expects 200 from /health, the image's own HEALTHCHECK to pass and
+BASE_IMAGE build argument; installs only the locked wheels fetched on the host (--no-index);
+runs the image with podman and expects 200 from /health, the image's own HEALTHCHECK to pass and
 the process to run as uid 10001. Slow (minutes on a cold cache): `./dev test-image`.
 The debootstrap base is cached in .tools/image/ (ignored by git), so a second run skips it.
 """
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -35,6 +33,7 @@ CACHE = Path(os.environ.get("HOTPOT_TOOLS_DIR") or ROOT / ".tools") / "image"
 BASE_TAR = CACHE / "base-bookworm.tar"
 BASE_IMAGE = "localhost/hotpot-base:bookworm"
 IMAGE = "localhost/hotpot-api:image-test"
+RUNTIME_LOCK = ROOT / "requirements" / "runtime.lock.txt"
 MIRROR = "http://deb.debian.org/debian"
 # runc refuses the machine's default nproc/nofile limits inside the sandbox: lower them.
 RUN_OPTS = ["--runtime", "runc", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
@@ -100,44 +99,32 @@ def in_base(
 
 
 @pytest.fixture(scope="module")
-def wheelhouse(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project and all its dependencies as wheels, built on the host.
+def wheelhouse(base_image: str) -> Path:
+    """The wheels of requirements/runtime.lock.txt (hashes checked), fetched on the host.
 
-    pip on the host evaluates environment markers for the host's Python, not the image's
-    (3.11.2 in bookworm needs e.g. async-timeout where 3.11.7 does not), so an offline
-    trial install in the base image names what is still missing, and the host fetches it.
+    The Dockerfile installs exactly the lock, then the project from /src (setuptools, also
+    fetched here, builds it). The lock is resolved for CPython 3.11.0 on x86_64 Linux, so
+    it also holds what bookworm's 3.11.2 needs (async-timeout): an offline trial install
+    of the lock in the base image proves the wheelhouse complete before the build.
     """
-    wheels = CACHE / "wheels"
+    # A folder of its own: wheels built locally by earlier runs must not shadow the locked
+    # files (same name and version, another hash).
+    wheels = CACHE / "runtime-lock-wheels"
     wheels.mkdir(parents=True, exist_ok=True)
-    for old in wheels.glob("hotpot-*.whl"):
-        old.unlink()
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    # Build from a clean copy of what the Dockerfile copies: setuptools' in-tree build/
-    # folder would otherwise carry stale modules into the wheel.
-    source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
-        if (ROOT / name).exists():
-            shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(source)])
-    (project,) = wheels.glob("hotpot-*.whl")
-    run([*pip, "wheel", "--find-links", str(wheels), "-w", str(wheels), str(project)])
-    run([*pip, "download", "--only-binary=:all:", "-d", str(wheels), "setuptools>=69", "wheel"])
-    for _ in range(5):
-        trial = in_base(
-            base_image,
-            "sh",
-            "-c",
-            "python3 -m venv /tmp/v && /tmp/v/bin/pip install -q --no-index --find-links /wheels "
-            f"--dry-run /wheels/{project.name}",
-            volumes=(f"{wheels}:/wheels:ro",),
-        )
-        if trial.returncode == 0:
-            return wheels
-        missing = re.findall(r"No matching distribution found for ([^;\s]+)", trial.stderr)
-        assert missing, trial.stderr
-        run([*pip, "download", "--only-binary=:all:", "-d", str(wheels), *missing])
-    raise AssertionError("the wheelhouse never became complete")
+    download = [*pip, "download", "--only-binary=:all:", "-d", str(wheels)]
+    run([*download, "--require-hashes", "-r", str(RUNTIME_LOCK)])
+    run([*download, "setuptools>=69", "wheel"])
+    trial = in_base(
+        base_image,
+        "sh",
+        "-c",
+        "python3 -m venv /tmp/v && /tmp/v/bin/pip install -q --no-index --find-links /wheels "
+        "--require-hashes --dry-run -r /lock/runtime.lock.txt",
+        volumes=(f"{wheels}:/wheels:ro", f"{RUNTIME_LOCK.parent}:/lock:ro"),
+    )
+    assert trial.returncode == 0, trial.stderr
+    return wheels
 
 
 @pytest.fixture(scope="module")
