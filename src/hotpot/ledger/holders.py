@@ -22,7 +22,6 @@ OWNER = "owner"
 CHARITY = "charity"
 CUSTODY = "custody"
 POOL = "pool"
-NETWORK_HOLDERS = frozenset({OWNER, CHARITY, CUSTODY, POOL})
 _ACCOUNT_PREFIX = "acct:"
 
 
