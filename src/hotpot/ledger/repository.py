@@ -8,7 +8,7 @@ entries and chain work it implies commit or roll back as one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,12 @@ from sqlalchemy.sql import Select
 
 from hotpot.accounts.tables import accounts
 from hotpot.config import Settings
-from hotpot.ledger.holders import account_holder_sql, addresses_of
+from hotpot.ledger.holders import (
+    HolderWithoutAddress,
+    account_holder_sql,
+    account_of,
+    network_addresses,
+)
 from hotpot.ledger.tables import (
     ledger_balances,
     ledger_entries,
@@ -161,6 +166,36 @@ async def _write_outbox(
             )
     if rows:
         await conn.execute(insert(outbox), rows)
+
+
+async def addresses_of(
+    conn: AsyncConnection, settings: Settings, holders: Iterable[str]
+) -> dict[str, str]:
+    """The chain address of every holder named (one query for all account holders)."""
+    network = network_addresses(settings)
+    found: dict[str, str] = {}
+    account_ids: dict[UUID, str] = {}
+    for holder in set(holders):
+        if holder in network:
+            found[holder] = network[holder]
+        else:
+            account_id = account_of(holder)
+            if account_id is None:
+                raise ValueError(f"unknown holder {holder!r}")
+            account_ids[account_id] = holder
+    if account_ids:
+        rows = await conn.execute(
+            select(accounts.c.id, accounts.c.wallet_address).where(
+                accounts.c.id.in_(list(account_ids))
+            )
+        )
+        for account_id, address in rows:
+            if address:
+                found[account_ids[account_id]] = address
+    missing = [holder for holder in account_ids.values() if holder not in found]
+    if missing:
+        raise HolderWithoutAddress(f"no wallet address for {', '.join(sorted(missing))}")
+    return found
 
 
 async def balance(conn: AsyncConnection, holder: str, token: str) -> int:

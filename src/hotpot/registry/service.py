@@ -21,12 +21,7 @@ STREAM_BATCH_ROWS = 1_000
 
 async def holder_rows(ctx: AppContext) -> AsyncIterator[RegisterEntry]:
     """Every holder with a balance, read through a server-side cursor in small batches."""
-    network = {
-        holders.OWNER: ctx.settings.owner_address,
-        holders.CHARITY: ctx.settings.charity_address,
-        holders.CUSTODY: ctx.settings.custody_address,
-        holders.POOL: ctx.settings.custody_address,
-    }
+    network = holders.network_addresses(ctx.settings)
     async with ctx.db.read() as conn:
         supply = await ledger.supply(conn, "THP")
         async for holder, thp, spot, address, kyc in ledger.register(conn, STREAM_BATCH_ROWS):
