@@ -99,7 +99,8 @@ def expire_receipts() -> None:
 
     from hotpot.app import build_context
     from hotpot.runtime import embedded_services
-    from hotpot.sales.service import expire_receipts as expire
+    from hotpot.sales.expiry import expire_receipts as expire
+    from hotpot.sales.schemas import ExpiryOut
     from hotpot.telemetry.logging import configure_logging
 
     settings = settings_or_exit()
@@ -108,7 +109,7 @@ def expire_receipts() -> None:
     async def run(running: Settings) -> str:
         ctx = build_context(running)
         try:
-            return (await expire(ctx)).model_dump_json()
+            return ExpiryOut.model_validate(await expire(ctx)).model_dump_json()
         finally:
             await ctx.cache.close()
             await ctx.db.dispose()

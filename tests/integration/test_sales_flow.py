@@ -12,13 +12,15 @@ import httpx
 from sqlalchemy import func, select
 
 from hotpot.context import AppContext
+from hotpot.domain.access import AccessRole, Actor
+from hotpot.domain.errors import Gone
 from hotpot.domain.receipts import CODE_ALPHABET, normalise_code
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_entries
 from hotpot.menu.tables import availability
-from hotpot.sales import service
-from hotpot.sales.qr import claim_url, qr_png
+from hotpot.sales import receipts
+from hotpot.sales.qr import claim_url, public_base_url, qr_png
 from tests.support import World, bearer, ok
 
 
@@ -217,7 +219,7 @@ async def test_receipt_qr_and_print_are_for_the_node_only(world: World, ctx: App
     png = await world.client.get(f"{path}/qr.png", headers=world.auth("terminal"))
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     # The QR encodes the claim link and nothing else (not the activation code).
-    expected = claim_url(service.public_base_url(ctx.settings), uuid.UUID(sale["receipt_id"]))
+    expected = claim_url(public_base_url(ctx.settings), uuid.UUID(sale["receipt_id"]))
     assert png.content == qr_png(expected)
     assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
     for role in ("owner", "cashier", "franchisee", "terminal"):
@@ -310,7 +312,7 @@ async def test_claim_is_for_customers_and_rate_limited(world: World, ctx: AppCon
     _, token = await world.customer()
     unknown = [
         await claim(world, token, str(uuid.uuid4()), sale["activation_code"])
-        for _ in range(service.CLAIMS_PER_MINUTE)
+        for _ in range(receipts.CLAIMS_PER_MINUTE)
     ]
     assert {r.status_code for r in unknown} == {404}
     limited = await claim(world, token, sale["receipt_id"], sale["activation_code"])
@@ -323,15 +325,15 @@ async def test_a_claim_after_the_deadline_expires_the_receipt(
     item = await world.item(price=5_000, portions=10)
     sale = ok(await sell(world, item), 201)
     account, _ = await world.customer()
-    customer = service.Actor(role=service.AccessRole.CUSTOMER, id=uuid.UUID(account["id"]))
+    customer = Actor(role=AccessRole.CUSTOMER, id=uuid.UUID(account["id"]))
     pool = await balance(ctx, holders.POOL, "THP")
     later = datetime.now(UTC) + timedelta(days=30, minutes=1)
     try:
-        await service.claim_receipt(
+        await receipts.claim_receipt(
             ctx, customer, uuid.UUID(sale["receipt_id"]), sale["activation_code"], now=later
         )
-    except service.ApiError as exc:
-        assert (exc.status, exc.code) == (410, "receipt_expired")
+    except Gone as exc:
+        assert exc.code == "receipt_expired"
     else:
         raise AssertionError("a claim after expiry must be refused")
     assert await balance(ctx, holders.POOL, "THP") - pool == sale["thp_units"]

@@ -19,11 +19,12 @@ from hotpot.app import create_app
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.distribution import period_of
-from hotpot.http.problems import ApiError
+from hotpot.domain.errors import Conflict
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_balances, ledger_entries
-from hotpot.sales import service
+from hotpot.sales import expiry
+from hotpot.sales import pool as pool_service
 from tests.conftest import make_settings
 from tests.support import World, bearer, ok
 
@@ -128,11 +129,11 @@ async def test_expiry_feeds_the_pool_exactly_once(pool_world: World) -> None:
     custody_before = await balance(ctx, holders.CUSTODY)
     spot_custody_before = await balance(ctx, holders.CUSTODY, "SPOT")
 
-    early = await service.expire_receipts(ctx, now=datetime.now(UTC) + timedelta(days=29))
+    early = await expiry.expire_receipts(ctx, now=datetime.now(UTC) + timedelta(days=29))
     assert early.expired == 0
     # Three sweeps at once: each due receipt expires once, in exactly one of them.
     runs = await asyncio.gather(
-        *(service.expire_receipts(ctx, now=after_expiry()) for _ in range(3))
+        *(expiry.expire_receipts(ctx, now=after_expiry()) for _ in range(3))
     )
     expired = sum(run.expired for run in runs)
     to_pool = sum(run.thp_units_to_pool for run in runs)
@@ -144,7 +145,7 @@ async def test_expiry_feeds_the_pool_exactly_once(pool_world: World) -> None:
     assert custody_before - await balance(ctx, holders.CUSTODY) == to_pool
     assert spot_custody_before - await balance(ctx, holders.CUSTODY, "SPOT") == burned
     assert await balance(ctx, holders.POOL, "SPOT") == 0  # SPOT is burned, never pooled
-    assert (await service.expire_receipts(ctx, now=after_expiry())).expired == 0
+    assert (await expiry.expire_receipts(ctx, now=after_expiry())).expired == 0
     async with ctx.db.read() as conn:
         entries = (
             await conn.execute(
@@ -171,7 +172,7 @@ async def test_distribution_pays_the_pool_pro_rata_to_the_last_unit(pool_world: 
         await sell(world, item, token)  # the franchisee holds THP too
     _, customer = await world.customer()
     await claim(world, customer, await sell(world, item))
-    await service.expire_receipts(ctx, now=after_expiry())
+    await expiry.expire_receipts(ctx, now=after_expiry())
     pool = await balance(ctx, holders.POOL)
     assert pool > 0
     before = await thp_holdings(ctx)
@@ -182,7 +183,7 @@ async def test_distribution_pays_the_pool_pro_rata_to_the_last_unit(pool_world: 
     }
     total = sum(eligible.values())
 
-    distribution = await service.distribute_pool(
+    distribution = await pool_service.distribute_pool(
         ctx, owner_actor(world), now=NOW.replace(year=2101, month=3, day=1)
     )
     assert distribution.pool_units == pool and distribution.label == "2101"
@@ -215,37 +216,37 @@ async def test_concurrent_distributions_for_one_period_pay_once(pool_world: Worl
     world, ctx = pool_world, pool_world.ctx
     item = await world.item(price=9_000, portions=10)
     await sell(world, item)
-    await service.expire_receipts(ctx, now=after_expiry())
+    await expiry.expire_receipts(ctx, now=after_expiry())
     pool = await balance(ctx, holders.POOL)
     assert pool > 0
     at = NOW.replace(year=2102, month=3, day=1)
     results = await asyncio.gather(
-        *(service.distribute_pool(ctx, owner_actor(world), now=at) for _ in range(4)),
+        *(pool_service.distribute_pool(ctx, owner_actor(world), now=at) for _ in range(4)),
         return_exceptions=True,
     )
     done = [r for r in results if not isinstance(r, BaseException)]
-    refused = [r for r in results if isinstance(r, ApiError)]
+    refused = [r for r in results if isinstance(r, Conflict)]
     assert len(done) == 1 and len(refused) == 3
-    assert {(e.status, e.code) for e in refused} == {(409, "already_distributed")}
+    assert {e.code for e in refused} == {"already_distributed"}
     assert {e.extra["distribution_id"] for e in refused} == {str(done[0].id)}
     assert done[0].pool_units == pool and await balance(ctx, holders.POOL) == 0
     # The period stays taken even after the pool fills again.
     await sell(world, item)
-    await service.expire_receipts(ctx, now=after_expiry())
-    with pytest.raises(ApiError) as again:
-        await service.distribute_pool(ctx, owner_actor(world), now=at + timedelta(days=30))
+    await expiry.expire_receipts(ctx, now=after_expiry())
+    with pytest.raises(Conflict) as again:
+        await pool_service.distribute_pool(ctx, owner_actor(world), now=at + timedelta(days=30))
     assert again.value.code == "already_distributed"
     refilled = await balance(ctx, holders.POOL)
     assert refilled > 0
-    next_year = await service.distribute_pool(
+    next_year = await pool_service.distribute_pool(
         ctx, owner_actor(world), now=NOW.replace(year=2103, month=3, day=1)
     )
     assert next_year.pool_units == refilled and await balance(ctx, holders.POOL) == 0
-    with pytest.raises(ApiError) as empty:
-        await service.distribute_pool(
+    with pytest.raises(Conflict) as empty:
+        await pool_service.distribute_pool(
             ctx, owner_actor(world), now=NOW.replace(year=2104, month=3, day=1)
         )
-    assert (empty.value.status, empty.value.code) == (409, "pool_empty")
+    assert empty.value.code == "pool_empty"
 
 
 async def test_only_the_owner_distributes_over_http(pool_world: World) -> None:
@@ -259,7 +260,7 @@ async def test_only_the_owner_distributes_over_http(pool_world: World) -> None:
     assert (await world.client.post("/api/v1/pool/distributions")).status_code == 401
     item = await world.item(price=4_000, portions=10)
     await sell(world, item)
-    await service.expire_receipts(ctx, now=after_expiry())
+    await expiry.expire_receipts(ctx, now=after_expiry())
     first = ok(
         await world.client.post("/api/v1/pool/distributions", headers=world.auth("owner")), 201
     )

@@ -37,6 +37,11 @@ def above_share(holding: int, supply: int, cap_bps: int) -> bool:
     return holding * BPS_DENOMINATOR > supply * cap_bps
 
 
+def share_bps(holding: int, supply: int) -> int:
+    """holding / supply in basis points, rounded down; 0 while nothing is in supply."""
+    return holding * BPS_DENOMINATOR // supply if supply else 0
+
+
 @dataclass(frozen=True)
 class CapBreach:
     kind: CapKind

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 from hotpot.domain.tokenomics import NETWORK_TIMEZONE, require_non_negative
 
@@ -89,3 +90,26 @@ def period_of(at: datetime, period: DistributionPeriod = DEFAULT_DISTRIBUTION_PE
     else:
         label = f"{local.year:04d}-{local.month:02d}"
     return PeriodKey(period, label)
+
+
+@dataclass(frozen=True)
+class PoolState:
+    """The unclaimed pool, what custody still holds for live receipts, and the period."""
+
+    pool_thp_units: int
+    custody_thp_units: int
+    custody_spot_units: int
+    period: DistributionPeriod
+    current_period: str
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One period's payout of the pool to the ST holders."""
+
+    id: UUID
+    period: DistributionPeriod
+    label: str
+    pool_units: int
+    holders_paid: int
+    created_at: datetime

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 MIN_CODE_LENGTH = 8
@@ -83,6 +84,10 @@ class ReceiptStatus(StrEnum):
     CLAIMED = "CLAIMED"
     LOCKED = "LOCKED"
     EXPIRED = "EXPIRED"
+
+
+# Receipts whose custody share is still held: they expire when their deadline passes.
+LIVE_STATUSES = (ReceiptStatus.ACTIVE, ReceiptStatus.LOCKED)
 
 
 @dataclass(frozen=True)
@@ -194,3 +199,31 @@ def attempt_claim(
         return ClaimResult(ClaimOutcome.LOCKED_NOW, locked, attempts_left=0)
     counted = replace(receipt, failed_attempts=failures)
     return ClaimResult(ClaimOutcome.WRONG_CODE, counted, policy.max_failures - failures)
+
+
+@dataclass(frozen=True)
+class ClaimedReceipt:
+    """What a customer got from a claim: SPOT above the day cap was burned, not moved."""
+
+    receipt_id: UUID
+    status: ReceiptStatus
+    thp_units: int
+    spot_units: int
+    spot_units_burned: int
+    claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class ExpirySweep:
+    """What one expiry run did: receipts expired, THP moved to the pool, SPOT burned."""
+
+    expired: int = 0
+    thp_units_to_pool: int = 0
+    spot_units_burned: int = 0
+
+    def __add__(self, other: ExpirySweep) -> ExpirySweep:
+        return ExpirySweep(
+            self.expired + other.expired,
+            self.thp_units_to_pool + other.thp_units_to_pool,
+            self.spot_units_burned + other.spot_units_burned,
+        )

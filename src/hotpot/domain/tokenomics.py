@@ -10,7 +10,7 @@ proposal changes exactly these values and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 
 BPS_DENOMINATOR = 10_000  # basis points in a whole
@@ -225,6 +225,11 @@ def network_day(at: datetime) -> date:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("a timezone-aware datetime is required")
     return at.astimezone(NETWORK_TIMEZONE).date()
+
+
+def start_of_network_day(at: datetime) -> datetime:
+    """Midnight (Tbilisi time) opening the network day of `at`: where the day cap's count starts."""
+    return datetime.combine(network_day(at), time.min, tzinfo=NETWORK_TIMEZONE)
 
 
 # --- governance bounds for TOKENOMICS_CHANGE -------------------------------------------

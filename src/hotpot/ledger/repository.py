@@ -1,4 +1,5 @@
-"""Posting movements: entries, the balance and supply aggregates, and outbox rows, together.
+"""SQL of the ledger: posting movements (entries, the balance and supply aggregates and
+outbox rows, together), purchases, and the reads of balances, history and registers.
 
 Every write happens in the caller's transaction, so a business change and the ledger
 entries and chain work it implies commit or roll back as one.
@@ -7,19 +8,35 @@ entries and chain work it implies commit or roll back as one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 
+from hotpot.accounts.tables import accounts
 from hotpot.config import Settings
-from hotpot.ledger.holders import addresses_of
-from hotpot.ledger.tables import ledger_balances, ledger_entries, ledger_supply, outbox
+from hotpot.ledger.holders import (
+    HolderWithoutAddress,
+    account_holder_sql,
+    account_of,
+    network_addresses,
+)
+from hotpot.ledger.tables import (
+    ledger_balances,
+    ledger_entries,
+    ledger_supply,
+    node_sales,
+    outbox,
+    purchases,
+)
+from hotpot.network.tables import nodes
 
 TOKENS = ("THP", "SPOT")
 
@@ -151,6 +168,36 @@ async def _write_outbox(
         await conn.execute(insert(outbox), rows)
 
 
+async def addresses_of(
+    conn: AsyncConnection, settings: Settings, holders: Iterable[str]
+) -> dict[str, str]:
+    """The chain address of every holder named (one query for all account holders)."""
+    network = network_addresses(settings)
+    found: dict[str, str] = {}
+    account_ids: dict[UUID, str] = {}
+    for holder in set(holders):
+        if holder in network:
+            found[holder] = network[holder]
+        else:
+            account_id = account_of(holder)
+            if account_id is None:
+                raise ValueError(f"unknown holder {holder!r}")
+            account_ids[account_id] = holder
+    if account_ids:
+        rows = await conn.execute(
+            select(accounts.c.id, accounts.c.wallet_address).where(
+                accounts.c.id.in_(list(account_ids))
+            )
+        )
+        for account_id, address in rows:
+            if address:
+                found[account_ids[account_id]] = address
+    missing = [holder for holder in account_ids.values() if holder not in found]
+    if missing:
+        raise HolderWithoutAddress(f"no wallet address for {', '.join(sorted(missing))}")
+    return found
+
+
 async def balance(conn: AsyncConnection, holder: str, token: str) -> int:
     value = await conn.scalar(
         select(ledger_balances.c.units).where(
@@ -191,20 +238,6 @@ async def balance_at(conn: AsyncConnection, holder: str, token: str, at: datetim
     return int(await conn.scalar(incoming) or 0) - int(await conn.scalar(outgoing) or 0)
 
 
-async def supply_at(conn: AsyncConnection, token: str, at: datetime) -> int:
-    minted = select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
-        ledger_entries.c.token == token,
-        ledger_entries.c.kind == "mint",
-        ledger_entries.c.created_at <= at,
-    )
-    burned = select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
-        ledger_entries.c.token == token,
-        ledger_entries.c.to_holder.is_(None),
-        ledger_entries.c.created_at <= at,
-    )
-    return int(await conn.scalar(minted) or 0) - int(await conn.scalar(burned) or 0)
-
-
 async def minted_to_since(conn: AsyncConnection, holder: str, token: str, since: datetime) -> int:
     value = await conn.scalar(
         select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
@@ -226,3 +259,138 @@ async def history(conn: AsyncConnection, holder: str, limit: int, offset: int) -
         .offset(offset)
     )
     return list((await conn.execute(stmt)).mappings())
+
+
+async def spot_received_since(conn: AsyncConnection, holder: str, since: datetime) -> int:
+    """SPOT minted to or claimed by this holder since `since` (what the daily cap counts)."""
+    value = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
+            ledger_entries.c.to_holder == holder,
+            ledger_entries.c.token == "SPOT",
+            ledger_entries.c.kind.in_(["mint", "claim"]),
+            ledger_entries.c.created_at >= since,
+        )
+    )
+    return int(value or 0)
+
+
+async def lock_balance(conn: AsyncConnection, holder: str, token: str) -> int:
+    """The balance, with its row locked until the transaction ends (0 when there is none)."""
+    stmt = (
+        select(ledger_balances.c.units)
+        .where(ledger_balances.c.holder == holder, ledger_balances.c.token == token)
+        .with_for_update()
+    )
+    return int(await conn.scalar(stmt) or 0)
+
+
+async def holdings(conn: AsyncConnection, token: str, excluded: Sequence[str]) -> dict[str, int]:
+    """Every positive balance of `token`, but those of the `excluded` holders."""
+    stmt = select(ledger_balances.c.holder, ledger_balances.c.units).where(
+        ledger_balances.c.token == token,
+        ledger_balances.c.units > 0,
+        ledger_balances.c.holder.not_in(list(excluded)),
+    )
+    return {row.holder: int(row.units) for row in await conn.execute(stmt)}
+
+
+async def franchisees_thp(conn: AsyncConnection) -> int:
+    """The THP all franchisee accounts hold together (one join over their balance rows)."""
+    key = account_holder_sql()
+    value = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_balances.c.units), 0))
+        .select_from(ledger_balances.join(accounts, key == ledger_balances.c.holder))
+        .where(accounts.c.role == "franchisee", ledger_balances.c.token == "THP")
+    )
+    return int(value or 0)
+
+
+# --- purchases ------------------------------------------------------------------------
+
+
+async def record_purchase(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """True for a purchase not seen before; False when it was recorded (and minted) already."""
+    recorded = await conn.execute(
+        pg_insert(purchases).values(**values).on_conflict_do_nothing().returning(purchases.c.ref_id)
+    )
+    return recorded.first() is not None
+
+
+async def set_purchase_tokenomics(
+    conn: AsyncConnection, ref_kind: str, ref_id: str, version: int
+) -> None:
+    await conn.execute(
+        purchases.update()
+        .where(purchases.c.ref_kind == ref_kind, purchases.c.ref_id == ref_id)
+        .values(tokenomics_version=version)
+    )
+
+
+async def count_node_sale(conn: AsyncConnection, node_id: UUID, amount_tetri: int) -> None:
+    """Add one sale of `amount_tetri` to the node's running totals."""
+    stmt = pg_insert(node_sales).values(node_id=node_id, sales_count=1, volume_tetri=amount_tetri)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[node_sales.c.node_id],
+            set_={
+                "sales_count": node_sales.c.sales_count + 1,
+                "volume_tetri": node_sales.c.volume_tetri + amount_tetri,
+            },
+        )
+    )
+
+
+# --- read views for the public registers ----------------------------------------------
+
+
+async def sales_by_node(conn: AsyncConnection) -> list[RowMapping]:
+    """Each node's running sales totals with its name and city, by name."""
+    stmt = (
+        select(
+            nodes.c.id,
+            nodes.c.name,
+            nodes.c.city,
+            node_sales.c.sales_count,
+            node_sales.c.volume_tetri,
+        )
+        .select_from(nodes.join(node_sales, node_sales.c.node_id == nodes.c.id))
+        .order_by(nodes.c.name)
+    )
+    return list((await conn.execute(stmt)).mappings())
+
+
+def _register_query() -> Select[Any]:
+    thp = func.coalesce(
+        func.sum(case((ledger_balances.c.token == "THP", ledger_balances.c.units))), 0
+    )
+    spot = func.coalesce(
+        func.sum(case((ledger_balances.c.token == "SPOT", ledger_balances.c.units))), 0
+    )
+    per_holder = (
+        select(ledger_balances.c.holder, thp.label("thp"), spot.label("spot"))
+        .group_by(ledger_balances.c.holder)
+        .subquery()
+    )
+    return (
+        select(
+            per_holder.c.holder,
+            per_holder.c.thp,
+            per_holder.c.spot,
+            accounts.c.wallet_address,
+            accounts.c.kyc_status,
+        )
+        .select_from(per_holder.outerjoin(accounts, account_holder_sql() == per_holder.c.holder))
+        .where((per_holder.c.thp > 0) | (per_holder.c.spot > 0))
+        .order_by(per_holder.c.holder)
+    )
+
+
+async def register(
+    conn: AsyncConnection, batch_rows: int
+) -> AsyncIterator[tuple[str, int, int, str | None, str | None]]:
+    """Every holder with a balance, by holder: (holder, THP, SPOT, wallet address, KYC status),
+    read through a server-side cursor `batch_rows` at a time."""
+    result = await conn.stream(_register_query().execution_options(yield_per=batch_rows))
+    async for row in result:
+        holder, thp, spot, address, kyc = tuple(row)
+        yield holder, int(thp), int(spot), address, kyc

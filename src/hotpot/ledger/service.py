@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.config import Settings
-from hotpot.domain.tokenomics import (
-    NETWORK_TIMEZONE,
-    Mint,
-    NodeType,
-    network_day,
-    purchase_mint,
-)
+from hotpot.domain.tokenomics import Mint, NodeType, purchase_mint, start_of_network_day
 from hotpot.ledger import holders, tokenomics_store
 from hotpot.ledger import repository as repo
 from hotpot.ledger.repository import Movement
-from hotpot.ledger.tables import node_sales, purchases
 
 
 @dataclass(frozen=True)
@@ -35,10 +27,6 @@ class Purchase:
     at: datetime
 
 
-def _start_of_network_day(at: datetime) -> datetime:
-    return datetime.combine(network_day(at), time.min, tzinfo=NETWORK_TIMEZONE)
-
-
 async def mint_purchase(
     conn: AsyncConnection, settings: Settings, purchase: Purchase, *, cap_spot: bool = True
 ) -> Mint | None:
@@ -47,32 +35,26 @@ async def mint_purchase(
     `cap_spot=False` is for walk-in sales: the buyer is anonymous at the till, so the
     SPOT goes into custody uncapped and the daily cap applies when a customer claims it.
     """
-    recorded = await conn.execute(
-        pg_insert(purchases)
-        .values(
-            ref_kind=purchase.ref_kind,
-            ref_id=purchase.ref_id,
-            node_id=purchase.node_id,
-            buyer_holder=purchase.buyer_holder,
-            amount_tetri=purchase.amount_tetri,
-            tokenomics_version=0,
-        )
-        .on_conflict_do_nothing()
-        .returning(purchases.c.ref_id)
+    recorded = await repo.record_purchase(
+        conn,
+        {
+            "ref_kind": purchase.ref_kind,
+            "ref_id": purchase.ref_id,
+            "node_id": purchase.node_id,
+            "buyer_holder": purchase.buyer_holder,
+            "amount_tetri": purchase.amount_tetri,
+            "tokenomics_version": 0,
+        },
     )
-    if recorded.first() is None:
+    if not recorded:
         return None
     version, rule = await tokenomics_store.current(conn)
     if version:
-        await conn.execute(
-            purchases.update()
-            .where(purchases.c.ref_kind == purchase.ref_kind, purchases.c.ref_id == purchase.ref_id)
-            .values(tokenomics_version=version)
-        )
+        await repo.set_purchase_tokenomics(conn, purchase.ref_kind, purchase.ref_id, version)
     already = 0
     if cap_spot:
         already = await repo.minted_to_since(
-            conn, purchase.buyer_holder, "SPOT", _start_of_network_day(purchase.at)
+            conn, purchase.buyer_holder, "SPOT", start_of_network_day(purchase.at)
         )
     mint = purchase_mint(purchase.amount_tetri, purchase.node_type, rule, already)
     if not cap_spot:
@@ -98,16 +80,5 @@ async def mint_purchase(
             minted("SPOT", mint.spot, purchase.buyer_holder),
         ],
     )
-    stmt = pg_insert(node_sales).values(
-        node_id=purchase.node_id, sales_count=1, volume_tetri=purchase.amount_tetri
-    )
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[node_sales.c.node_id],
-            set_={
-                "sales_count": node_sales.c.sales_count + 1,
-                "volume_tetri": node_sales.c.volume_tetri + purchase.amount_tetri,
-            },
-        )
-    )
+    await repo.count_node_sale(conn, purchase.node_id, purchase.amount_tetri)
     return mint

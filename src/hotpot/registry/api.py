@@ -51,6 +51,6 @@ async def holders_register(
 
 
 @router.get("/transparency", response_model=TransparencyOut)
-async def transparency(ctx: Ctx) -> dict[str, object]:
+async def transparency(ctx: Ctx) -> TransparencyOut:
     """Public figures: supplies, sales per node, the charity fund and the unclaimed pool."""
-    return await service.transparency(ctx)
+    return TransparencyOut.model_validate(await service.transparency(ctx))

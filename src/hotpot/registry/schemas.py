@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from pydantic import Field
 
 from hotpot.validation import Out
 
 
 class NodeSales(Out):
-    node_id: str
+    node_id: UUID
     name: str
     city: str
     sales_count: int

@@ -6,13 +6,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from hotpot.domain.access import AccessRole
 from hotpot.http.auth import CurrentActor, OwnerOnly
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
-from hotpot.http.problems import ApiError, errors
-from hotpot.http.schemas import Page, page_of
-from hotpot.sales import service
+from hotpot.http.problems import errors
+from hotpot.http.schemas import Page, page_of_slice
+from hotpot.sales import expiry, pool, receipts, service
 from hotpot.sales.qr import qr_png
 from hotpot.sales.schemas import (
     ClaimIn,
@@ -44,9 +43,9 @@ async def record_sale(body: SaleIn, ctx: Ctx, actor: CurrentActor, response: Res
     Priced by the server from the menu; mints at once, the buyer's share into custody
     under a receipt. Idempotent per terminal on `terminal_sale_id`.
     """
-    status, out = await service.record_sale(ctx, actor, body)
-    response.status_code = status
-    return out
+    recorded = await service.record_sale(ctx, actor, body)
+    response.status_code = 201 if recorded.created else 200
+    return SaleOut.model_validate(recorded.value)
 
 
 @router.get(
@@ -61,7 +60,7 @@ async def record_sale(body: SaleIn, ctx: Ctx, actor: CurrentActor, response: Res
     },
 )
 async def receipt_qr(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> Response:
-    url = await service.receipt_claim_url(ctx, actor, receipt_id)
+    url = await receipts.receipt_claim_url(ctx, actor, receipt_id)
     return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -71,7 +70,7 @@ async def receipt_qr(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> Respons
     responses=errors(401, 403, 404),
 )
 async def receipt_print(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> ReceiptPrintOut:
-    return await service.receipt_print(ctx, actor, receipt_id)
+    return ReceiptPrintOut.model_validate(await receipts.receipt_print(ctx, actor, receipt_id))
 
 
 @router.post(
@@ -82,28 +81,27 @@ async def receipt_print(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> Rece
 async def claim_receipt(receipt_id: UUID, body: ClaimIn, ctx: Ctx, actor: CurrentActor) -> ClaimOut:
     """A customer claims a receipt with its activation code (403 wrong_code counts a failure;
     the 5th failure answers 423 receipt_locked; 410 once expired)."""
-    if actor.role is not AccessRole.CUSTOMER:
-        raise ApiError(403, "forbidden", "only customers claim receipts")
-    await ctx.limiter.check("receipt_claims", str(actor.id), service.CLAIMS_PER_MINUTE, 60)
-    return await service.claim_receipt(ctx, actor, receipt_id, body.code)
+    customer = receipts.claimant(actor)  # refused before it counts against the rate limit
+    await ctx.limiter.check("receipt_claims", str(customer), receipts.CLAIMS_PER_MINUTE, 60)
+    return ClaimOut.model_validate(await receipts.claim_receipt(ctx, actor, receipt_id, body.code))
 
 
 @router.post("/receipts/expire", response_model=ExpiryOut, responses=errors(401, 403))
 async def expire_receipts(ctx: Ctx, _: OwnerOnly) -> ExpiryOut:
     """Expire every receipt past its deadline: THP to the unclaimed pool, SPOT burned."""
-    return await service.expire_receipts(ctx)
+    return ExpiryOut.model_validate(await expiry.expire_receipts(ctx))
 
 
 @router.get("/pool", response_model=PoolOut)
 async def get_pool(ctx: Ctx) -> PoolOut:
     """The unclaimed pool and what custody still holds for live receipts (public)."""
-    return await service.pool(ctx)
+    return PoolOut.model_validate(await pool.pool(ctx))
 
 
 @router.get("/pool/distributions", response_model=Page[DistributionOut])
 async def list_distributions(ctx: Ctx, paging: Paging) -> Page[DistributionOut]:
-    items = await service.list_distributions(ctx, paging.limit, paging.offset)
-    return page_of(items, paging.limit, paging.offset)
+    found = await pool.list_distributions(ctx, paging.limit, paging.offset)
+    return page_of_slice(found, DistributionOut, paging.limit, paging.offset)
 
 
 @router.post(
@@ -115,4 +113,4 @@ async def list_distributions(ctx: Ctx, paging: Paging) -> Page[DistributionOut]:
 async def distribute_pool(ctx: Ctx, actor: OwnerOnly) -> DistributionOut:
     """Pay the pool to ST holders pro rata (owner only; once per period, else 409 with
     `distribution_id` of the period's distribution)."""
-    return await service.distribute_pool(ctx, actor)
+    return DistributionOut.model_validate(await pool.distribute_pool(ctx, actor))

@@ -1,4 +1,4 @@
-"""The receipt's claim link and its QR code as PNG.
+"""The receipt's claim link (on the service's public origin) and its QR code as PNG.
 
 The QR code carries only the claim link (receipt id); the activation code is printed as
 text beside it (see docs/sales.md for why). `qrcode` renders through `pypng` (pure
@@ -10,6 +10,13 @@ from __future__ import annotations
 import io
 from urllib.parse import urlencode
 from uuid import UUID
+
+from hotpot.config import Settings
+
+
+def public_base_url(settings: Settings) -> str:
+    """Where customers open the claim page: the service's public origin."""
+    return settings.siwe_uri
 
 
 def claim_url(public_base_url: str, receipt_id: UUID) -> str:

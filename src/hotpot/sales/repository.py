@@ -7,20 +7,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.ledger.tables import ledger_balances, ledger_entries
-from hotpot.network.tables import nodes
+from hotpot.domain.receipts import LIVE_STATUSES, Receipt, ReceiptStatus
+from hotpot.domain.sales import SaleLine
 from hotpot.sales.tables import pool_distributions, receipts, sale_lines, sales
-
-LIVE = ("ACTIVE", "LOCKED")
-
-
-async def node(conn: AsyncConnection, node_id: UUID) -> RowMapping | None:
-    return (await conn.execute(select(nodes).where(nodes.c.id == node_id))).mappings().first()
 
 
 async def insert_sale(conn: AsyncConnection, values: dict[str, Any]) -> bool:
@@ -52,14 +46,28 @@ async def insert_lines(conn: AsyncConnection, lines: list[dict[str, Any]]) -> No
     await conn.execute(insert(sale_lines), lines)
 
 
-async def lines_of(conn: AsyncConnection, sale_id: UUID) -> list[RowMapping]:
+async def lines_of(conn: AsyncConnection, sale_id: UUID) -> list[SaleLine]:
     stmt = select(sale_lines).where(sale_lines.c.sale_id == sale_id).order_by(sale_lines.c.line_no)
-    return list((await conn.execute(stmt)).mappings())
+    return [
+        SaleLine(line["item_id"], line["quantity"], line["unit_price_tetri"])
+        for line in (await conn.execute(stmt)).mappings()
+    ]
 
 
 async def insert_receipt(conn: AsyncConnection, values: dict[str, Any]) -> RowMapping:
     row = await conn.execute(insert(receipts).values(**values).returning(*receipts.c))
     return row.mappings().one()
+
+
+def receipt_state(row: RowMapping) -> Receipt:
+    """The state the receipt rules (`domain.receipts`) need, from a receipts row."""
+    return Receipt(
+        status=ReceiptStatus(row["status"]),
+        issued_at=row["created_at"],
+        expires_at=row["expires_at"],
+        failed_attempts=row["failed_attempts"],
+        claimed_at=row["claimed_at"],
+    )
 
 
 async def receipt(conn: AsyncConnection, receipt_id: UUID) -> RowMapping | None:
@@ -96,7 +104,10 @@ async def due_receipts_for_update(
     """Live receipts past their deadline; rows another sweep (or a claim) holds are skipped."""
     stmt = (
         select(receipts)
-        .where(receipts.c.status.in_(LIVE), receipts.c.expires_at <= now)
+        .where(
+            receipts.c.status.in_([status.value for status in LIVE_STATUSES]),
+            receipts.c.expires_at <= now,
+        )
         .order_by(receipts.c.expires_at, receipts.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -110,38 +121,6 @@ async def lock_customer(conn: AsyncConnection, holder: str) -> None:
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"claim:{holder}"},
     )
-
-
-async def spot_received_since(conn: AsyncConnection, holder: str, since: datetime) -> int:
-    """SPOT minted to or claimed by this holder since `since` (what the daily cap counts)."""
-    value = await conn.scalar(
-        select(func.coalesce(func.sum(ledger_entries.c.units), 0)).where(
-            ledger_entries.c.to_holder == holder,
-            ledger_entries.c.token == "SPOT",
-            ledger_entries.c.kind.in_(["mint", "claim"]),
-            ledger_entries.c.created_at >= since,
-        )
-    )
-    return int(value or 0)
-
-
-async def lock_balance(conn: AsyncConnection, holder: str, token: str) -> int:
-    """The balance, with its row locked until the transaction ends (0 when there is none)."""
-    stmt = (
-        select(ledger_balances.c.units)
-        .where(ledger_balances.c.holder == holder, ledger_balances.c.token == token)
-        .with_for_update()
-    )
-    return int(await conn.scalar(stmt) or 0)
-
-
-async def holdings(conn: AsyncConnection, token: str, excluded: Sequence[str]) -> dict[str, int]:
-    stmt = select(ledger_balances.c.holder, ledger_balances.c.units).where(
-        ledger_balances.c.token == token,
-        ledger_balances.c.units > 0,
-        ledger_balances.c.holder.not_in(list(excluded)),
-    )
-    return {row.holder: int(row.units) for row in await conn.execute(stmt)}
 
 
 async def claim_period(conn: AsyncConnection, values: dict[str, Any]) -> bool:
@@ -162,16 +141,6 @@ async def distribution_of_period(
         pool_distributions.c.period == period, pool_distributions.c.label == label
     )
     return (await conn.execute(stmt)).mappings().first()
-
-
-async def set_holders_paid(conn: AsyncConnection, distribution_id: UUID, count: int) -> RowMapping:
-    row = await conn.execute(
-        update(pool_distributions)
-        .where(pool_distributions.c.id == distribution_id)
-        .values(holders_paid=count)
-        .returning(*pool_distributions.c)
-    )
-    return row.mappings().one()
 
 
 async def list_distributions(conn: AsyncConnection, limit: int, offset: int) -> list[RowMapping]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.domain.access import AccessRole, Actor
+from hotpot.http import idempotency
 from hotpot.http.auth import CurrentActor, require_roles
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
-from hotpot.http.schemas import Page, page_of
+from hotpot.http.schemas import Page, page_of_slice
 from hotpot.wallets import service
 from hotpot.wallets.schemas import EntryOut, KycIn, TransferIn, TransferOut, WalletOut
 
@@ -21,13 +24,13 @@ router = APIRouter(prefix="/api/v1", tags=["wallets"], responses=errors(422))
 
 @router.get("/wallets/me", response_model=WalletOut, responses=errors(401, 403))
 async def my_wallet(ctx: Ctx, actor: CurrentActor) -> WalletOut:
-    return await service.wallet(ctx, actor)
+    return WalletOut.model_validate(await service.wallet(ctx, actor))
 
 
 @router.get("/wallets/me/history", response_model=Page[EntryOut], responses=errors(401, 403))
 async def my_history(ctx: Ctx, actor: CurrentActor, paging: Paging) -> Page[EntryOut]:
-    items = await service.history(ctx, actor, paging.limit, paging.offset)
-    return page_of(items, paging.limit, paging.offset)
+    found = await service.history(ctx, actor, paging.limit, paging.offset)
+    return page_of_slice(found, EntryOut, paging.limit, paging.offset)
 
 
 @router.post(
@@ -45,7 +48,22 @@ async def transfer(
     actor: CurrentActor,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
-    status, payload = await service.transfer(ctx, actor, body, idempotency_key)
+    """THP between two VERIFIED customers; a retry with the same Idempotency-Key gets the
+    first answer's bytes again."""
+    service.sender_of(actor)  # refused before a key is claimed
+
+    async def work(conn: AsyncConnection) -> tuple[int, bytes]:
+        done = await service.transfer(ctx, conn, actor, body)
+        return 201, orjson.dumps(TransferOut.model_validate(done).model_dump(mode="json"))
+
+    status, payload = await idempotency.run_once(
+        ctx.db,
+        scope=str(actor.id),
+        key=idempotency_key,
+        fingerprint=idempotency.request_fingerprint("POST", "/api/v1/transfers", body.model_dump()),
+        in_flight_seconds=ctx.settings.idempotency_in_flight_seconds,
+        work=work,
+    )
     return Response(payload, status_code=status, media_type="application/json")
 
 

@@ -13,6 +13,7 @@ from hotpot.domain.caps import (
     CustomerCapExceeded,
     cap_breaches,
     ensure_within_customer_cap,
+    share_bps,
     would_exceed_customer_cap,
 )
 from hotpot.domain.tokenomics import (
@@ -143,3 +144,15 @@ def test_customer_cap_matches_exact_fractions(pair: tuple[int, int]) -> None:
     expected = supply > 0 and Fraction(after, supply) > Fraction(49, 100)
     assert would_exceed_customer_cap(after, 0, supply) is expected
     assert would_exceed_customer_cap(0, after, supply) is expected
+
+
+def test_share_in_basis_points_rounds_down_and_is_zero_without_supply() -> None:
+    assert share_bps(4_800, 10_000) == 4_800
+    assert share_bps(1, 3) == 3_333
+    assert share_bps(2, 3) == 6_666
+    assert share_bps(0, 0) == 0 and share_bps(5, 0) == 0
+
+
+@given(st.integers(0, 10**15), st.integers(1, 10**15))
+def test_share_bps_is_the_floor_of_the_exact_share(holding: int, supply: int) -> None:
+    assert share_bps(holding, supply) == int(Fraction(holding * 10_000, supply))

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from hotpot.domain.receipts import (
     CODE_ALPHABET,
     DEFAULT_CODE_LENGTH,
+    LIVE_STATUSES,
     ClaimOutcome,
+    ExpirySweep,
     MalformedCode,
     Receipt,
     ReceiptPolicy,
@@ -233,3 +235,19 @@ def test_state_machine_invariants(sequence: list[tuple[bool, int]]) -> None:
         if result.succeeded:
             assert offset < 30 * 24 * 3600
     assert claims <= 1
+
+
+def test_expiry_sweeps_add_up_batch_by_batch() -> None:
+    total = ExpirySweep()
+    for batch in (ExpirySweep(2, 300, 40), ExpirySweep(0, 0, 0), ExpirySweep(1, 7, 5)):
+        total += batch
+    assert total == ExpirySweep(expired=3, thp_units_to_pool=307, spot_units_burned=45)
+
+
+def test_only_active_and_locked_receipts_are_live() -> None:
+    # What the sweep may expire: a claimed or an expired receipt never moves again.
+    assert set(LIVE_STATUSES) == {ReceiptStatus.ACTIVE, ReceiptStatus.LOCKED}
+    late = T0 + timedelta(days=31)
+    for status in ReceiptStatus:
+        receipt = Receipt(status, T0, T0 + timedelta(days=30))
+        assert (expire(receipt, late) is not None) == (status in LIVE_STATUSES), status

@@ -24,6 +24,7 @@ from hotpot.domain.tokenomics import (
     purchase_mint,
     split_units,
     st_units_for,
+    start_of_network_day,
     tokenomics_change_problems,
 )
 
@@ -122,6 +123,19 @@ def test_network_day_is_tbilisi_time() -> None:
     assert str(network_day(datetime(2025, 3, 2, 0, 0, tzinfo=plus4))) == "2025-03-02"
     with pytest.raises(ValueError, match="timezone-aware"):
         network_day(datetime(2025, 3, 1, 12, 0))
+
+
+def test_the_network_day_starts_at_tbilisi_midnight() -> None:
+    # 20:30 UTC on 1 March is 00:30 on 2 March in Tbilisi: that day began at 20:00 UTC.
+    start = start_of_network_day(datetime(2025, 3, 1, 20, 30, tzinfo=UTC))
+    assert start == datetime(2025, 3, 1, 20, 0, tzinfo=UTC)
+    assert start.utcoffset() == timedelta(hours=4)
+    assert start_of_network_day(datetime(2025, 3, 1, 19, 59, tzinfo=UTC)) == datetime(
+        2025, 2, 28, 20, 0, tzinfo=UTC
+    )
+    assert start_of_network_day(start) == start  # midnight is the start of its own day
+    with pytest.raises(ValueError, match="timezone-aware"):
+        start_of_network_day(datetime(2025, 3, 1, 12, 0))
 
 
 # --- refusing bad input ----------------------------------------------------------------

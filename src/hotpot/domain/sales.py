@@ -1,0 +1,58 @@
+"""A walk-in sale as the till sees it: its lines, its receipt, and the printed receipt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from hotpot.domain.receipts import ReceiptStatus
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    item_id: UUID
+    quantity: int
+    unit_price_tetri: int
+
+    @property
+    def line_total_tetri(self) -> int:
+        return self.quantity * self.unit_price_tetri
+
+
+@dataclass(frozen=True)
+class WalkInSale:
+    """A recorded sale and its receipt; `activation_code` is shown once (None once the
+    receipt is no longer ACTIVE, or when only its hash is left)."""
+
+    sale_id: UUID
+    terminal_sale_id: str
+    node_id: UUID
+    amount_tetri: int
+    lines: list[SaleLine]
+    receipt_id: UUID
+    receipt_status: ReceiptStatus
+    thp_units: int
+    spot_units: int
+    activation_code: str | None
+    expires_at: datetime
+    claim_url: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PrintedReceipt:
+    receipt_id: UUID
+    sale_id: UUID
+    terminal_sale_id: str
+    node_id: UUID
+    node_name: str
+    node_city: str
+    issued_at: datetime
+    expires_at: datetime
+    amount_tetri: int
+    lines: list[SaleLine]
+    thp_units: int
+    spot_units: int
+    status: ReceiptStatus
+    claim_url: str

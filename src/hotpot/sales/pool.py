@@ -1,0 +1,124 @@
+"""The unclaimed pool and its distribution: pool -> every ST holder but custody, the pool
+itself and charity, pro rata, at most once per period (`domain.distribution`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+from sqlalchemy.engine import RowMapping
+
+from hotpot.context import AppContext
+from hotpot.domain.access import AccessRole, Actor
+from hotpot.domain.distribution import (
+    DEFAULT_DISTRIBUTION_PERIOD,
+    Distribution,
+    DistributionPeriod,
+    NoEligibleHolders,
+    PoolState,
+    distribute,
+    period_of,
+)
+from hotpot.domain.errors import Conflict, Forbidden
+from hotpot.domain.results import Slice
+from hotpot.ledger import holders
+from hotpot.ledger import repository as ledger_repo
+from hotpot.ledger.repository import Movement
+from hotpot.sales import repository as repo
+from hotpot.sales.service import at_or_now
+
+# (config) The distribution period; domain.md's default is yearly.
+DISTRIBUTION_PERIOD: DistributionPeriod = DEFAULT_DISTRIBUTION_PERIOD
+# Holders that never take part in a distribution (domain.md: custody and charity; the
+# pool is what is being paid). The network owner is an ST holder and is paid.
+NOT_DISTRIBUTED_TO = (holders.CUSTODY, holders.POOL, holders.CHARITY)
+
+
+def _distribution(row: RowMapping) -> Distribution:
+    return Distribution(
+        id=row["id"],
+        period=DistributionPeriod(row["period"]),
+        label=row["label"],
+        pool_units=row["pool_units"],
+        holders_paid=row["holders_paid"],
+        created_at=row["created_at"],
+    )
+
+
+def _already_distributed(row: RowMapping) -> Conflict:
+    return Conflict(
+        "already_distributed",
+        f"the pool was already distributed for period {row['label']}",
+        distribution_id=str(row["id"]),
+    )
+
+
+async def distribute_pool(
+    ctx: AppContext, actor: Actor, now: datetime | None = None
+) -> Distribution:
+    """Pay the whole THP pool to ST holders pro rata, at most once per period."""
+    if actor.role is not AccessRole.OWNER:
+        raise Forbidden("forbidden", "only the network owner distributes the pool")
+    key = period_of(at_or_now(now), DISTRIBUTION_PERIOD)
+    distribution_id = uuid4()
+    async with ctx.db.transaction() as conn:
+        # The pool's balance row is the distribution's lock: a racer waits here, then
+        # finds the period taken (and the unique key stops it if it gets past anyway).
+        pool_units = await ledger_repo.lock_balance(conn, holders.POOL, "THP")
+        existing = await repo.distribution_of_period(conn, key.period.value, key.label)
+        if existing is not None:
+            raise _already_distributed(existing)
+        if pool_units == 0:
+            raise Conflict("pool_empty", "the unclaimed pool is empty: nothing to pay")
+        holdings = await ledger_repo.holdings(conn, "THP", NOT_DISTRIBUTED_TO)
+        try:
+            payouts = distribute(pool_units, holdings)
+        except NoEligibleHolders as exc:
+            raise Conflict("no_eligible_holders", str(exc)) from exc
+        paid = {holder: units for holder, units in payouts.items() if units > 0}
+        taken = await repo.claim_period(
+            conn,
+            {
+                "id": distribution_id,
+                "period": key.period.value,
+                "label": key.label,
+                "pool_units": pool_units,
+                "holders_paid": len(paid),
+                "created_by": actor.id,
+            },
+        )
+        if not taken:
+            raced = await repo.distribution_of_period(conn, key.period.value, key.label)
+            assert raced is not None
+            raise _already_distributed(raced)
+        ref = str(distribution_id)
+        await ledger_repo.post(
+            conn,
+            ctx.settings,
+            [
+                Movement("THP", "distribution", units, holders.POOL, holder, "distribution", ref)
+                for holder, units in sorted(paid.items())
+            ],
+        )
+        row = await repo.distribution_of_period(conn, key.period.value, key.label)
+        assert row is not None
+    return _distribution(row)
+
+
+async def pool(ctx: AppContext, now: datetime | None = None) -> PoolState:
+    async with ctx.db.read() as conn:
+        pool_units = await ledger_repo.balance(conn, holders.POOL, "THP")
+        custody = await ledger_repo.balances(conn, holders.CUSTODY)
+    return PoolState(
+        pool_thp_units=pool_units,
+        custody_thp_units=custody["THP"],
+        custody_spot_units=custody["SPOT"],
+        period=DISTRIBUTION_PERIOD,
+        current_period=period_of(at_or_now(now), DISTRIBUTION_PERIOD).label,
+    )
+
+
+async def list_distributions(ctx: AppContext, limit: int, offset: int) -> Slice[Distribution]:
+    async with ctx.db.read() as conn:
+        rows = await repo.list_distributions(conn, limit + 1, offset)
+    return Slice([_distribution(row) for row in rows[:limit]], has_more=len(rows) > limit)
