@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -109,3 +110,16 @@ def merge_lines(lines: Iterable[tuple[UUID, int]]) -> list[tuple[UUID, int]]:
     for item_id, quantity in lines:
         merged[item_id] = merged.get(item_id, 0) + quantity
     return list(merged.items())
+
+
+@dataclass(frozen=True)
+class Order:
+    id: UUID
+    customer_id: UUID
+    node_id: UUID
+    status: OrderStatus
+    total_tetri: int
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    lines: tuple[PricedLine, ...]

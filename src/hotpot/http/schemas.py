@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from pydantic import Field
 
+from hotpot.domain.results import Slice
 from hotpot.validation import Out
 
 T = TypeVar("T")
@@ -28,4 +30,15 @@ def page_of(items: list[T], limit: int, offset: int) -> Page[T]:
         limit=limit,
         offset=offset,
         next_offset=offset + limit if has_more else None,
+    )
+
+
+def page_from(found: Slice[Any], out: Callable[[Any], T], limit: int, offset: int) -> Page[T]:
+    """A service's slice of domain values as a page, each value mapped by `out`
+    (usually the response model's `model_validate`)."""
+    return Page[T](
+        items=[out(item) for item in found.items],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if found.has_more else None,
     )
