@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import fields
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 from sqlalchemy.engine import RowMapping
@@ -26,31 +28,16 @@ from hotpot.security.passwords import hash_secret, verify_secret
 from hotpot.security.tokens import Claims, issue_access_token
 
 RoleOf = Callable[[AsyncConnection, UUID], Awaitable[str | None]]
+V = TypeVar("V", Node, Terminal)
 
 
 def _node_not_found() -> NotFound:
     return NotFound("node_not_found", "no node with this id")
 
 
-def _node(row: RowMapping) -> Node:
-    return Node(
-        id=row["id"],
-        name=row["name"],
-        city=row["city"],
-        type=row["type"],
-        active=row["active"],
-        owner_account_id=row["owner_account_id"],
-    )
-
-
-def _terminal(row: RowMapping) -> Terminal:
-    return Terminal(
-        id=row["id"],
-        node_id=row["node_id"],
-        name=row["name"],
-        whitelisted=row["whitelisted"],
-        created_at=row["created_at"],
-    )
+def _value(kind: type[V], row: RowMapping) -> V:
+    """A node or terminal from its row: each field is the column of the same name."""
+    return kind(**{field.name: row[field.name] for field in fields(kind)})
 
 
 async def _check_franchisee(
@@ -72,7 +59,7 @@ async def create_node(
         if isinstance(data, FranchiseNodeIn):
             await _check_franchisee(conn, role_of, data.owner_account_id)
         row = await repo.insert_node(conn, {"id": uuid4(), **data.model_dump()})
-    return _node(row)
+    return _value(Node, row)
 
 
 async def update_node(ctx: AppContext, node_id: UUID, data: NodePatch, role_of: RoleOf) -> Node:
@@ -88,7 +75,7 @@ async def update_node(ctx: AppContext, node_id: UUID, data: NodePatch, role_of: 
             await _check_franchisee(conn, role_of, values["owner_account_id"])
         row = await repo.update_node(conn, node_id, values) if values else current
     assert row is not None
-    return _node(row)
+    return _value(Node, row)
 
 
 async def any_node(ctx: AppContext) -> bool:
@@ -100,7 +87,7 @@ async def any_node(ctx: AppContext) -> bool:
 async def list_nodes(ctx: AppContext, active_only: bool, limit: int, offset: int) -> Slice[Node]:
     async with ctx.db.read() as conn:
         rows = await repo.list_nodes(conn, active_only, limit + 1, offset)
-    return Slice([_node(row) for row in rows[:limit]], len(rows) > limit)
+    return Slice([_value(Node, row) for row in rows[:limit]], len(rows) > limit)
 
 
 def _require_node_manager(actor: Actor, node_id: UUID) -> None:
@@ -125,7 +112,7 @@ async def create_terminal(ctx: AppContext, node_id: UUID, name: str) -> NewTermi
                 "credential_hash": hash_secret(secret),
             },
         )
-    terminal = _terminal(row)
+    terminal = _value(Terminal, row)
     return NewTerminal(**vars(terminal), secret=secret)
 
 
@@ -135,7 +122,7 @@ async def list_terminals(
     _require_node_manager(actor, node_id)
     async with ctx.db.read() as conn:
         rows = await repo.list_terminals(conn, node_id, limit + 1, offset)
-    return Slice([_terminal(row) for row in rows[:limit]], len(rows) > limit)
+    return Slice([_value(Terminal, row) for row in rows[:limit]], len(rows) > limit)
 
 
 async def set_whitelisted(ctx: AppContext, terminal_id: UUID, value: bool) -> Terminal:
@@ -143,7 +130,7 @@ async def set_whitelisted(ctx: AppContext, terminal_id: UUID, value: bool) -> Te
         row = await repo.set_whitelisted(conn, terminal_id, value)
     if row is None:
         raise NotFound("terminal_not_found", "no terminal with this id")
-    return _terminal(row)
+    return _value(Terminal, row)
 
 
 def _not_whitelisted() -> Forbidden:

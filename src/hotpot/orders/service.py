@@ -13,13 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
-from hotpot.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from hotpot.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from hotpot.domain.menu import ItemStatus, orderable
 from hotpot.domain.orders import (
     Order,
     OrderStatus,
     PricedLine,
-    TransitionRefused,
     check_transition,
     merge_lines,
     order_total,
@@ -117,13 +116,6 @@ def count_placed() -> None:
     ORDERS_TRANSITIONS.labels(OrderStatus.PENDING.value).inc()
 
 
-# A refusal of the state machine, by code, as the kind of error the caller gets.
-_REFUSAL_KINDS: dict[str, type[DomainError]] = {
-    "forbidden_transition": Forbidden,
-    "reason_required": Invalid,
-}
-
-
 async def transition(
     ctx: AppContext, actor: Actor, order_id: UUID, target: OrderStatus, reason: str | None
 ) -> Order:
@@ -135,17 +127,14 @@ async def transition(
         if current is target:
             # A retried transition is answered with the order as it is, not an error.
             return await _load(conn, order_id)
-        try:
-            check_transition(
-                actor,
-                current=current,
-                target=target,
-                order_node=row["node_id"],
-                order_customer=row["customer_id"],
-                reason=reason,
-            )
-        except TransitionRefused as exc:
-            raise _REFUSAL_KINDS.get(exc.code, Conflict)(exc.code, exc.detail) from exc
+        check_transition(
+            actor,
+            current=current,
+            target=target,
+            order_node=row["node_id"],
+            order_customer=row["customer_id"],
+            reason=reason,
+        )
         lines = (await repo.lines_of(conn, [order_id]))[order_id]
         if reserves_stock(current, target):
             # A fixed lock order (by item id) so two confirmations cannot deadlock.
