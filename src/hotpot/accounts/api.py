@@ -109,4 +109,4 @@ async def create_staff(body: StaffIn, ctx: Ctx, _: OwnerOnly) -> AccountOut:
 @router.get("/staff", response_model=Page[AccountOut], responses=errors(401, 403))
 async def list_staff(ctx: Ctx, _: OwnerOnly, paging: Paging) -> Page[AccountOut]:
     found = await service.staff_page(ctx, paging.limit, paging.offset)
-    return page_from(found, AccountOut.model_validate, paging.limit, paging.offset)
+    return page_from(found, AccountOut, paging.limit, paging.offset)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import Field
@@ -11,6 +10,7 @@ from hotpot.domain.results import Slice
 from hotpot.validation import Out
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Out)
 
 
 class Page(Out, Generic[T]):
@@ -33,11 +33,10 @@ def page_of(items: list[T], limit: int, offset: int) -> Page[T]:
     )
 
 
-def page_from(found: Slice[Any], out: Callable[[Any], T], limit: int, offset: int) -> Page[T]:
-    """A service's slice of domain values as a page, each value mapped by `out`
-    (usually the response model's `model_validate`)."""
-    return Page[T](
-        items=[out(item) for item in found.items],
+def page_from(found: Slice[Any], model: type[M], limit: int, offset: int) -> Page[M]:
+    """The page of response models for a service's Slice of domain values."""
+    return Page[model](  # type: ignore[valid-type]
+        items=[model.model_validate(value) for value in found.items],
         limit=limit,
         offset=offset,
         next_offset=offset + limit if found.has_more else None,

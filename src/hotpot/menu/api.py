@@ -60,7 +60,7 @@ async def list_items(
     status: Annotated[ItemStatus | None, Query()] = None,
 ) -> Page[ItemOut]:
     found = await service.list_items(ctx, status, paging.limit, paging.offset)
-    return page_from(found, ItemOut.model_validate, paging.limit, paging.offset)
+    return page_from(found, ItemOut, paging.limit, paging.offset)
 
 
 @router.post("/menu/items", status_code=201, response_model=ItemOut, responses=errors(401, 403))

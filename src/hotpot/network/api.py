@@ -38,7 +38,7 @@ async def list_nodes(
     include_inactive: Annotated[bool, Query()] = False,
 ) -> Page[NodeOut]:
     found = await service.list_nodes(ctx, not include_inactive, paging.limit, paging.offset)
-    return page_from(found, NodeOut.model_validate, paging.limit, paging.offset)
+    return page_from(found, NodeOut, paging.limit, paging.offset)
 
 
 @router.post("/nodes", status_code=201, response_model=NodeOut, responses=errors(401, 403, 404))
@@ -73,7 +73,7 @@ async def list_terminals(
     node_id: UUID, ctx: Ctx, actor: CurrentActor, paging: Paging
 ) -> Page[TerminalOut]:
     found = await service.list_terminals(ctx, actor, node_id, paging.limit, paging.offset)
-    return page_from(found, TerminalOut.model_validate, paging.limit, paging.offset)
+    return page_from(found, TerminalOut, paging.limit, paging.offset)
 
 
 @router.patch(

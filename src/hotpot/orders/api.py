@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotpot.domain.access import AccessRole
 from hotpot.domain.errors import Forbidden
 from hotpot.domain.orders import Order, OrderStatus
+from hotpot.domain.results import Slice
 from hotpot.http import idempotency
 from hotpot.http.auth import CurrentActor
 from hotpot.http.context import Ctx
@@ -100,7 +101,9 @@ async def list_orders(
     status: Annotated[OrderStatus | None, Query()] = None,
 ) -> Page[OrderOut]:
     found = await service.list_orders(ctx, actor, node_id, status, paging.limit, paging.offset)
-    return page_from(found, order_out, paging.limit, paging.offset)
+    # Lines need order_out's mapping (their totals), so the page gets ready response models.
+    mapped = Slice([order_out(order) for order in found.items], found.has_more)
+    return page_from(mapped, OrderOut, paging.limit, paging.offset)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=errors(401, 403, 404))
