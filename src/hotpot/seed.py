@@ -12,8 +12,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import NodeStaffIn, OfficeStaffIn
 from hotpot.context import AppContext
@@ -22,7 +20,6 @@ from hotpot.menu import service as menu
 from hotpot.menu.schemas import IngredientIn, ItemIn
 from hotpot.network import service as network
 from hotpot.network.schemas import FranchiseNodeIn, OwnerNodeIn
-from hotpot.network.tables import nodes
 
 DEMO_DISHES: list[tuple[str, str, int, int, list[tuple[str, int, int]]]] = [
     (
@@ -91,8 +88,7 @@ DEMO_DISHES: list[tuple[str, str, int, int, list[tuple[str, int, int]]]] = [
 
 
 async def demo_needed(ctx: AppContext) -> bool:
-    async with ctx.db.read() as conn:
-        return int(await conn.scalar(select(func.count()).select_from(nodes)) or 0) == 0
+    return not await network.any_node(ctx)
 
 
 def _password() -> str:
@@ -114,7 +110,9 @@ async def seed_demo(ctx: AppContext, data_dir: Path) -> dict[str, Any]:
         OfficeStaffIn(email="franchisee@demo.hotpot", password=franchisee_pw, role="franchisee"),
     )
     owner_node = await network.create_node(
-        ctx, OwnerNodeIn(name="Hot Pot Spot Rustaveli", city="Tbilisi", type="OWNER")
+        ctx,
+        OwnerNodeIn(name="Hot Pot Spot Rustaveli", city="Tbilisi", type="OWNER"),
+        accounts.role_of,
     )
     franchise_node = await network.create_node(
         ctx,
@@ -124,6 +122,7 @@ async def seed_demo(ctx: AppContext, data_dir: Path) -> dict[str, Any]:
             type="FRANCHISE",
             owner_account_id=franchisee.id,
         ),
+        accounts.role_of,
     )
     await accounts.create_staff(
         ctx,
@@ -150,7 +149,7 @@ async def seed_demo(ctx: AppContext, data_dir: Path) -> dict[str, Any]:
         )
         dishes.append(str(item.id))
         for node in (owner_node, franchise_node):
-            await network.set_availability(ctx, owner_actor, node.id, item.id, 50)
+            await menu.set_portions(ctx, owner_actor, node.id, item.id, 50)
     creds = {
         "owner": {"login": "owner@demo.hotpot", "password": owner_pw},
         "franchisee": {"login": "franchisee@demo.hotpot", "password": franchisee_pw},

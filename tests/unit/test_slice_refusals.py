@@ -10,7 +10,7 @@ from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Forbidden
 from hotpot.domain.results import Slice
 from hotpot.domain.sales import SaleLine
-from hotpot.http.schemas import page_of_slice
+from hotpot.http.schemas import page_from
 from hotpot.ledger import holders
 from hotpot.sales import receipts, service
 from hotpot.sales.schemas import SaleLineOut
@@ -50,8 +50,8 @@ def test_a_terminal_sells_at_its_one_node_only() -> None:
 
 def test_a_slice_becomes_a_page_of_response_models() -> None:
     lines = [SaleLine(uuid.uuid4(), quantity, 250) for quantity in (1, 3)]
-    page = page_of_slice(Slice(lines, has_more=True), SaleLineOut, limit=2, offset=4)
+    page = page_from(Slice(lines, has_more=True), SaleLineOut, limit=2, offset=4)
     assert [line.line_total_tetri for line in page.items] == [250, 750]
     assert page.next_offset == 6
-    last = page_of_slice(Slice(lines, has_more=False), SaleLineOut, limit=2, offset=4)
+    last = page_from(Slice(lines, has_more=False), SaleLineOut, limit=2, offset=4)
     assert last.next_offset is None

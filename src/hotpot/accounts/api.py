@@ -20,7 +20,8 @@ from hotpot.http.auth import CurrentActor, OwnerOnly, client_address
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
-from hotpot.http.schemas import Page, page_of
+from hotpot.http.schemas import Page, page_from
+from hotpot.network import service as network
 from hotpot.security.pii import normalize_email
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=errors(422))
@@ -39,7 +40,7 @@ async def _limit(ctx: Ctx, request: Request, name: str, limit: int, window: int)
 )
 async def register(body: RegisterIn, ctx: Ctx, request: Request) -> AccountOut:
     await _limit(ctx, request, "register", ctx.settings.rate_limit_register_per_hour, 3600)
-    return await service.register_customer(ctx, body)
+    return AccountOut.model_validate(await service.register_customer(ctx, body))
 
 
 @router.post("/auth/login", response_model=TokenPair, responses=errors(401, 429))
@@ -49,13 +50,13 @@ async def login(body: LoginIn, ctx: Ctx, request: Request) -> TokenPair:
     # Also per login name, so one account cannot be guessed at from many addresses.
     lookup = ctx.vault.lookup_hash("login", normalize_email(body.login)).hex()[:32]
     await ctx.limiter.check("login-account", lookup, limit, 60)
-    return await service.login(ctx, body.login, body.password)
+    return TokenPair.model_validate(await service.login(ctx, body.login, body.password))
 
 
 @router.post("/auth/refresh", response_model=TokenPair, responses=errors(401, 429))
 async def refresh(body: RefreshIn, ctx: Ctx, request: Request) -> TokenPair:
     await _limit(ctx, request, "refresh", ctx.settings.rate_limit_login_per_minute * 3, 60)
-    return await service.refresh(ctx, body.refresh_token)
+    return TokenPair.model_validate(await service.refresh(ctx, body.refresh_token))
 
 
 @router.post("/auth/logout", status_code=204, response_class=Response)
@@ -74,7 +75,7 @@ async def siwe_nonce(ctx: Ctx, request: Request) -> SiweNonceOut:
 @router.post("/auth/siwe", response_model=TokenPair, responses=errors(401, 429))
 async def siwe_login(body: SiweIn, ctx: Ctx, request: Request) -> TokenPair:
     await _limit(ctx, request, "login", ctx.settings.rate_limit_login_per_minute, 60)
-    return await service.siwe_login(ctx, body.message, body.signature)
+    return TokenPair.model_validate(await service.siwe_login(ctx, body.message, body.signature))
 
 
 @router.post(
@@ -84,12 +85,15 @@ async def siwe_login(body: SiweIn, ctx: Ctx, request: Request) -> TokenPair:
 )
 async def terminal_login(body: TerminalLoginIn, ctx: Ctx, request: Request) -> TokenPair:
     await _limit(ctx, request, "login", ctx.settings.rate_limit_login_per_minute, 60)
-    return await service.terminal_login(ctx, body.terminal_id, body.secret)
+    # Terminals and their credentials are the network's; the route stays with sign-in.
+    return TokenPair.model_validate(
+        await network.terminal_login(ctx, body.terminal_id, body.secret)
+    )
 
 
 @router.get("/me", response_model=AccountOut, responses=errors(401, 404))
 async def me(ctx: Ctx, actor: CurrentActor) -> AccountOut:
-    return await service.me(ctx, actor.id)
+    return AccountOut.model_validate(await service.me(ctx, actor.id))
 
 
 @router.post(
@@ -99,10 +103,10 @@ async def me(ctx: Ctx, actor: CurrentActor) -> AccountOut:
     responses=errors(401, 403, 404, 409),
 )
 async def create_staff(body: StaffIn, ctx: Ctx, _: OwnerOnly) -> AccountOut:
-    return await service.create_staff(ctx, body)
+    return AccountOut.model_validate(await service.create_staff(ctx, body))
 
 
 @router.get("/staff", response_model=Page[AccountOut], responses=errors(401, 403))
 async def list_staff(ctx: Ctx, _: OwnerOnly, paging: Paging) -> Page[AccountOut]:
-    items = await service.staff_page(ctx, paging.limit, paging.offset)
-    return page_of(items, paging.limit, paging.offset)
+    found = await service.staff_page(ctx, paging.limit, paging.offset)
+    return page_from(found, AccountOut, paging.limit, paging.offset)

@@ -12,7 +12,6 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.accounts.tables import accounts, refresh_tokens, siwe_nonces
-from hotpot.network.tables import nodes
 
 
 async def insert_account(conn: AsyncConnection, values: dict[str, Any]) -> bool:
@@ -31,9 +30,8 @@ async def by_lookup(conn: AsyncConnection, column: str, value: bytes | str) -> R
     return row.mappings().first()
 
 
-async def owned_node_ids(conn: AsyncConnection, account_id: UUID) -> list[UUID]:
-    rows = await conn.scalars(select(nodes.c.id).where(nodes.c.owner_account_id == account_id))
-    return list(rows)
+async def role_of(conn: AsyncConnection, account_id: UUID) -> str | None:
+    return await conn.scalar(select(accounts.c.role).where(accounts.c.id == account_id))
 
 
 async def list_staff(conn: AsyncConnection, limit: int, offset: int) -> list[RowMapping]:

@@ -1,4 +1,7 @@
-"""Accounts: registration, sign-in (password, Ethereum, terminal), tokens, staff."""
+"""Accounts: registration, sign-in (password, Ethereum), tokens, staff.
+
+Terminals sign in through the network slice, which owns their credentials.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +10,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from eth_account import Account
+from eth_account import Account as EthAccount
 from siwe import SiweMessage
 from siwe.siwe import VerificationError
-from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.accounts import repository as repo
-from hotpot.accounts.schemas import (
-    AccountOut,
-    NodeStaffIn,
-    OfficeStaffIn,
-    RegisterIn,
-    TokenPair,
-)
+from hotpot.accounts.schemas import NodeStaffIn, OfficeStaffIn, RegisterIn
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole
-from hotpot.http.problems import ApiError
-from hotpot.network.tables import nodes, terminals
+from hotpot.domain.accounts import Account, Tokens
+from hotpot.domain.errors import Conflict, NotFound, Unauthenticated
+from hotpot.domain.results import Slice
+from hotpot.network import repository as network_repo
 from hotpot.security.passwords import hash_secret, verify_secret
 from hotpot.security.pii import PiiVault, normalize_email, normalize_phone
 from hotpot.security.tokens import Claims, issue_access_token, new_refresh_token, refresh_token_hash
@@ -50,7 +48,7 @@ def _identity_values(
 
 def _custodial_wallet(vault: PiiVault, account_id: UUID) -> dict[str, Any]:
     """A customer without a wallet of their own gets one whose key is encrypted at rest."""
-    wallet = Account.create()
+    wallet = EthAccount.create()
     return {
         "wallet_address": wallet.address,
         "wallet_custodial": True,
@@ -58,14 +56,14 @@ def _custodial_wallet(vault: PiiVault, account_id: UUID) -> dict[str, Any]:
     }
 
 
-def account_out(vault: PiiVault, row: RowMapping) -> AccountOut:
+def account_of(vault: PiiVault, row: RowMapping) -> Account:
     account_id = row["id"]
 
     def reveal(column: str, kind: str) -> str | None:
         blob = row[column]
         return vault.decrypt(blob, f"{kind}:{account_id}") if blob is not None else None
 
-    return AccountOut(
+    return Account(
         id=account_id,
         role=row["role"],
         email=reveal("email_enc", "email"),
@@ -78,7 +76,7 @@ def account_out(vault: PiiVault, row: RowMapping) -> AccountOut:
     )
 
 
-async def register_customer(ctx: AppContext, data: RegisterIn) -> AccountOut:
+async def register_customer(ctx: AppContext, data: RegisterIn) -> Account:
     account_id = uuid4()
     values = {
         "id": account_id,
@@ -89,13 +87,13 @@ async def register_customer(ctx: AppContext, data: RegisterIn) -> AccountOut:
     }
     async with ctx.db.transaction() as conn:
         if not await repo.insert_account(conn, values):
-            raise ApiError(409, "account_exists", "an account with this email or phone exists")
+            raise Conflict("account_exists", "an account with this email or phone exists")
         row = await repo.by_id(conn, account_id)
     assert row is not None
-    return account_out(ctx.vault, row)
+    return account_of(ctx.vault, row)
 
 
-async def create_staff(ctx: AppContext, data: OfficeStaffIn | NodeStaffIn) -> AccountOut:
+async def create_staff(ctx: AppContext, data: OfficeStaffIn | NodeStaffIn) -> Account:
     account_id = uuid4()
     values = {
         "id": account_id,
@@ -107,15 +105,21 @@ async def create_staff(ctx: AppContext, data: OfficeStaffIn | NodeStaffIn) -> Ac
         **(_custodial_wallet(ctx.vault, account_id) if data.role == "franchisee" else {}),
     }
     async with ctx.db.transaction() as conn:
-        if values["node_id"] is not None:
-            exists = await conn.scalar(select(nodes.c.id).where(nodes.c.id == values["node_id"]))
-            if exists is None:
-                raise ApiError(404, "node_not_found", "no node with this id")
+        if (
+            values["node_id"] is not None
+            and await network_repo.node(conn, values["node_id"]) is None
+        ):
+            raise NotFound("node_not_found", "no node with this id")
         if not await repo.insert_account(conn, values):
-            raise ApiError(409, "account_exists", "an account with this email exists")
+            raise Conflict("account_exists", "an account with this email exists")
         row = await repo.by_id(conn, account_id)
     assert row is not None
-    return account_out(ctx.vault, row)
+    return account_of(ctx.vault, row)
+
+
+async def role_of(conn: AsyncConnection, account_id: UUID) -> str | None:
+    """An account's role, or None when there is no such account."""
+    return await repo.role_of(conn, account_id)
 
 
 async def _node_ids_for(conn: AsyncConnection, row: RowMapping) -> tuple[UUID, ...]:
@@ -123,24 +127,25 @@ async def _node_ids_for(conn: AsyncConnection, row: RowMapping) -> tuple[UUID, .
     if role in (AccessRole.CHEF, AccessRole.CASHIER):
         return (row["node_id"],)
     if role is AccessRole.FRANCHISEE:
-        return tuple(await repo.owned_node_ids(conn, row["id"]))
+        return tuple(await network_repo.owned_node_ids(conn, row["id"]))
     return ()
 
 
-async def _issue_pair(ctx: AppContext, conn: AsyncConnection, row: RowMapping) -> TokenPair:
+async def _issue_pair(ctx: AppContext, conn: AsyncConnection, row: RowMapping) -> Tokens:
     claims = Claims(subject=row["id"], role=row["role"], node_ids=await _node_ids_for(conn, row))
     ttl = ctx.settings.access_token_ttl_seconds
     refresh, refresh_hash = new_refresh_token()
     expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.refresh_token_ttl_seconds)
     await repo.store_refresh_token(conn, uuid4(), row["id"], refresh_hash, expires)
-    return TokenPair(
+    return Tokens(
         access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
         refresh_token=refresh,
         expires_in=ttl,
     )
 
 
-_BAD_LOGIN = ApiError(401, "invalid_credentials", "the login or password is wrong")
+def _bad_login() -> Unauthenticated:
+    return Unauthenticated("invalid_credentials", "the login or password is wrong")
 
 
 def login_lookup(vault: PiiVault, login: str) -> tuple[str, bytes]:
@@ -149,22 +154,22 @@ def login_lookup(vault: PiiVault, login: str) -> tuple[str, bytes]:
     return "phone_hash", vault.lookup_hash("phone", normalize_phone(login))
 
 
-async def login(ctx: AppContext, login_name: str, password: str) -> TokenPair:
+async def login(ctx: AppContext, login_name: str, password: str) -> Tokens:
     column, lookup = login_lookup(ctx.vault, login_name)
     async with ctx.db.transaction() as conn:
         row = await repo.by_lookup(conn, column, lookup)
         stored = row["password_hash"] if row is not None and row["active"] else None
         if not verify_secret(stored, password) or row is None:
-            raise _BAD_LOGIN
+            raise _bad_login()
         return await _issue_pair(ctx, conn, row)
 
 
-async def refresh(ctx: AppContext, token: str) -> TokenPair:
+async def refresh(ctx: AppContext, token: str) -> Tokens:
     async with ctx.db.transaction() as conn:
         account_id = await repo.consume_refresh_token(conn, refresh_token_hash(token))
         row = await repo.by_id(conn, account_id) if account_id is not None else None
         if row is None or not row["active"]:
-            raise ApiError(401, "invalid_refresh_token", "the refresh token is invalid or used")
+            raise Unauthenticated("invalid_refresh_token", "the refresh token is invalid or used")
         return await _issue_pair(ctx, conn, row)
 
 
@@ -181,25 +186,25 @@ async def siwe_nonce(ctx: AppContext) -> str:
     return nonce
 
 
-async def siwe_login(ctx: AppContext, message: str, signature: str) -> TokenPair:
+async def siwe_login(ctx: AppContext, message: str, signature: str) -> Tokens:
     """EIP-4361: signature, domain, chain, expiry, and a nonce that works exactly once."""
     settings = ctx.settings
     try:
         parsed = SiweMessage.from_message(message)
     except Exception as exc:  # the parser raises several unrelated types on bad input
         # 401, like every other refused sign-in: the credential is not acceptable.
-        raise ApiError(401, "siwe_malformed", "the sign-in message is not EIP-4361") from exc
+        raise Unauthenticated("siwe_malformed", "the sign-in message is not EIP-4361") from exc
     try:
         parsed.verify(signature, domain=settings.siwe_domain)
     except VerificationError as exc:
         code = type(exc).__name__
-        raise ApiError(401, "siwe_rejected", f"sign-in message refused: {code}") from exc
+        raise Unauthenticated("siwe_rejected", f"sign-in message refused: {code}") from exc
     if int(parsed.chain_id) != settings.siwe_chain_id:
-        raise ApiError(401, "siwe_rejected", "sign-in message refused: wrong chain id")
+        raise Unauthenticated("siwe_rejected", "sign-in message refused: wrong chain id")
     address = str(parsed.address)
     async with ctx.db.transaction() as conn:
         if not await repo.consume_nonce(conn, str(parsed.nonce)):
-            raise ApiError(401, "siwe_rejected", "sign-in message refused: nonce unknown or used")
+            raise Unauthenticated("siwe_rejected", "sign-in message refused: nonce unknown or used")
         row = await repo.by_lookup(conn, "wallet_address", address)
         if row is None:
             await repo.insert_account(
@@ -208,38 +213,19 @@ async def siwe_login(ctx: AppContext, message: str, signature: str) -> TokenPair
             row = await repo.by_lookup(conn, "wallet_address", address)
         assert row is not None
         if not row["active"]:
-            raise _BAD_LOGIN
+            raise _bad_login()
         return await _issue_pair(ctx, conn, row)
 
 
-async def terminal_login(ctx: AppContext, terminal_id: UUID, secret: str) -> TokenPair:
-    async with ctx.db.read() as conn:
-        row = (
-            (await conn.execute(select(terminals).where(terminals.c.id == terminal_id)))
-            .mappings()
-            .first()
-        )
-    if not verify_secret(row["credential_hash"] if row else None, secret) or row is None:
-        raise ApiError(401, "invalid_credentials", "the terminal id or secret is wrong")
-    if not row["whitelisted"]:
-        raise ApiError(403, "terminal_not_whitelisted", "this terminal is not whitelisted")
-    ttl = ctx.settings.access_token_ttl_seconds
-    claims = Claims(subject=row["id"], role=AccessRole.TERMINAL.value, node_ids=(row["node_id"],))
-    return TokenPair(
-        access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
-        expires_in=ttl,
-    )
-
-
-async def me(ctx: AppContext, account_id: UUID) -> AccountOut:
+async def me(ctx: AppContext, account_id: UUID) -> Account:
     async with ctx.db.read() as conn:
         row = await repo.by_id(conn, account_id)
     if row is None:
-        raise ApiError(404, "account_not_found", "this account no longer exists")
-    return account_out(ctx.vault, row)
+        raise NotFound("account_not_found", "this account no longer exists")
+    return account_of(ctx.vault, row)
 
 
-async def staff_page(ctx: AppContext, limit: int, offset: int) -> list[AccountOut]:
+async def staff_page(ctx: AppContext, limit: int, offset: int) -> Slice[Account]:
     async with ctx.db.read() as conn:
         rows = await repo.list_staff(conn, limit + 1, offset)
-    return [account_out(ctx.vault, row) for row in rows]
+    return Slice([account_of(ctx.vault, row) for row in rows[:limit]], len(rows) > limit)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 
 class ItemStatus(StrEnum):
@@ -39,3 +41,35 @@ def may_change_status(current: ItemStatus, target: ItemStatus) -> bool:
 
 def orderable(status: ItemStatus, portions: int, quantity: int) -> bool:
     return status is ItemStatus.ACTIVE and portions >= quantity
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    name: str
+    grams: int
+    kcal: int
+
+
+@dataclass(frozen=True)
+class Item:
+    id: UUID
+    name: str
+    description: str
+    price_tetri: int
+    priority: int
+    cooking_minutes: int
+    status: ItemStatus
+    ingredients: tuple[Ingredient, ...]
+
+    @property
+    def total_kcal(self) -> int:
+        return total_kcal(g.kcal for g in self.ingredients)
+
+
+@dataclass(frozen=True)
+class Portions:
+    """How many portions of an item a node has left."""
+
+    node_id: UUID
+    item_id: UUID
+    portions: int

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
 from hotpot.domain.access import AccessRole, Actor
+from hotpot.domain.errors import Conflict, DomainError, Forbidden, Invalid
 
 
 class OrderStatus(StrEnum):
@@ -41,13 +43,20 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[AccessRole]] = {
 }
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(DomainError):
     """A transition the rules do not allow; `code` is stable for API clients."""
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+
+class NoSuchTransition(TransitionRefused, Conflict):
+    """The order's status does not lead to the one asked for."""
+
+
+class TransitionForbidden(TransitionRefused, Forbidden):
+    """The caller may not take this transition (role, node or someone else's order)."""
+
+
+class ReasonRequired(TransitionRefused, Invalid):
+    """The transition needs a reason and none was given."""
 
 
 def check_transition(
@@ -62,20 +71,20 @@ def check_transition(
     """Raise TransitionRefused unless `actor` may move the order from `current` to `target`."""
     allowed = TRANSITIONS.get((current, target))
     if allowed is None:
-        raise TransitionRefused(
+        raise NoSuchTransition(
             "invalid_transition", f"an order in {current} cannot move to {target}"
         )
     if actor.role not in allowed:
-        raise TransitionRefused(
+        raise TransitionForbidden(
             "forbidden_transition", f"role {actor.role} may not move an order to {target}"
         )
     if actor.role is AccessRole.CUSTOMER:
         if actor.id != order_customer:
-            raise TransitionRefused("forbidden_transition", "this order belongs to someone else")
+            raise TransitionForbidden("forbidden_transition", "this order belongs to someone else")
     elif not actor.acts_at(order_node):
-        raise TransitionRefused("forbidden_transition", "this order belongs to another node")
+        raise TransitionForbidden("forbidden_transition", "this order belongs to another node")
     if current is OrderStatus.CONFIRMED and target is OrderStatus.CANCELLED and not reason:
-        raise TransitionRefused("reason_required", "cancelling a confirmed order needs a reason")
+        raise ReasonRequired("reason_required", "cancelling a confirmed order needs a reason")
 
 
 def releases_stock(current: OrderStatus, target: OrderStatus) -> bool:
@@ -109,3 +118,16 @@ def merge_lines(lines: Iterable[tuple[UUID, int]]) -> list[tuple[UUID, int]]:
     for item_id, quantity in lines:
         merged[item_id] = merged.get(item_id, 0) + quantity
     return list(merged.items())
+
+
+@dataclass(frozen=True)
+class Order:
+    id: UUID
+    customer_id: UUID
+    node_id: UUID
+    status: OrderStatus
+    total_tetri: int
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    lines: tuple[PricedLine, ...]

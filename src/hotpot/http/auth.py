@@ -7,17 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 
 from hotpot.domain.access import AccessRole, Actor
+from hotpot.domain.errors import Forbidden, Unauthenticated
 from hotpot.http.context import Ctx
-from hotpot.http.problems import ApiError
-from hotpot.network.tables import terminals
+from hotpot.network import service as network
 from hotpot.security.tokens import TokenInvalid, decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token from /api/v1/auth/*")
-
-_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
 
 async def current_actor(
@@ -25,24 +22,15 @@ async def current_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(
-            401, "unauthenticated", "a Bearer access token is required", headers=_UNAUTHORIZED
-        )
+        # Unauthenticated answers 401 with WWW-Authenticate: Bearer.
+        raise Unauthenticated("unauthenticated", "a Bearer access token is required")
     try:
         claims = decode_access_token(ctx.settings.effective_jwt_secret, credentials.credentials)
         role = AccessRole(claims.role)
     except (TokenInvalid, ValueError) as exc:
-        raise ApiError(
-            401, "invalid_token", "the access token is invalid or expired", headers=_UNAUTHORIZED
-        ) from exc
+        raise Unauthenticated("invalid_token", "the access token is invalid or expired") from exc
     if role is AccessRole.TERMINAL:
-        # A terminal removed from the whitelist loses access at once, not at token expiry.
-        async with ctx.db.read() as conn:
-            whitelisted = await conn.scalar(
-                select(terminals.c.whitelisted).where(terminals.c.id == claims.subject)
-            )
-        if not whitelisted:
-            raise ApiError(403, "terminal_not_whitelisted", "this terminal is not whitelisted")
+        await network.require_whitelisted(ctx, claims.subject)
     return Actor(role=role, id=claims.subject, node_ids=frozenset(claims.node_ids))
 
 
@@ -54,8 +42,7 @@ def require_roles(*roles: AccessRole) -> Callable[..., Awaitable[Actor]]:
 
     async def dependency(actor: CurrentActor) -> Actor:
         if actor.role not in allowed:
-            raise ApiError(
-                403,
+            raise Forbidden(
                 "forbidden",
                 f"this action needs one of the roles: {', '.join(sorted(allowed))}",
             )

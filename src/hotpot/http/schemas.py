@@ -33,10 +33,10 @@ def page_of(items: list[T], limit: int, offset: int) -> Page[T]:
     )
 
 
-def page_of_slice(found: Slice[Any], item: type[M], limit: int, offset: int) -> Page[M]:
-    """A service's Slice as the page envelope, each value read into its response model."""
+def page_from(found: Slice[Any], model: type[M], limit: int, offset: int) -> Page[M]:
+    """The page of response models for a service's Slice of domain values."""
     return Page[M](
-        items=[item.model_validate(value) for value in found.items],
+        items=[model.model_validate(value) for value in found.items],
         limit=limit,
         offset=offset,
         next_offset=offset + limit if found.has_more else None,

@@ -12,7 +12,7 @@ from hotpot.http.auth import OwnerOnly
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
-from hotpot.http.schemas import Page, page_of
+from hotpot.http.schemas import Page, page_from
 from hotpot.menu import service
 from hotpot.menu.schemas import ItemIn, ItemOut, ItemPatch, MenuOut
 
@@ -49,7 +49,7 @@ async def public_menu(
 
 @router.get("/menu/items/{item_id}", response_model=ItemOut, responses=errors(404))
 async def get_item(item_id: UUID, ctx: Ctx) -> ItemOut:
-    return await service.get_item(ctx, item_id, include_hidden=False)
+    return ItemOut.model_validate(await service.get_item(ctx, item_id, include_hidden=False))
 
 
 @router.get("/menu/items", response_model=Page[ItemOut], responses=errors(401, 403))
@@ -59,13 +59,13 @@ async def list_items(
     paging: Paging,
     status: Annotated[ItemStatus | None, Query()] = None,
 ) -> Page[ItemOut]:
-    items = await service.list_items(ctx, status, paging.limit, paging.offset)
-    return page_of(items, paging.limit, paging.offset)
+    found = await service.list_items(ctx, status, paging.limit, paging.offset)
+    return page_from(found, ItemOut, paging.limit, paging.offset)
 
 
 @router.post("/menu/items", status_code=201, response_model=ItemOut, responses=errors(401, 403))
 async def create_item(body: ItemIn, ctx: Ctx, owner: OwnerOnly) -> ItemOut:
-    return await service.create_item(ctx, body, owner.id)
+    return ItemOut.model_validate(await service.create_item(ctx, body, owner.id))
 
 
 @router.patch(
@@ -74,4 +74,4 @@ async def create_item(body: ItemIn, ctx: Ctx, owner: OwnerOnly) -> ItemOut:
     responses=errors(401, 403, 404, 409),
 )
 async def update_item(item_id: UUID, body: ItemPatch, ctx: Ctx, _: OwnerOnly) -> ItemOut:
-    return await service.update_item(ctx, item_id, body)
+    return ItemOut.model_validate(await service.update_item(ctx, item_id, body))

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import select
-
 from hotpot.context import AppContext
-from hotpot.network.tables import nodes
+from hotpot.network import repository as network_repo
 
 _PREFIX = "menu:v1:"
 
@@ -23,5 +21,5 @@ async def invalidate(ctx: AppContext, node_ids: Iterable[UUID]) -> None:
 
 async def invalidate_all(ctx: AppContext) -> None:
     async with ctx.db.read() as conn:
-        node_ids = list(await conn.scalars(select(nodes.c.id)))
+        node_ids = await network_repo.node_ids(conn)
     await invalidate(ctx, node_ids)

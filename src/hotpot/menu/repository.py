@@ -1,4 +1,4 @@
-"""SQL for menu items, their ingredients and the public menu read."""
+"""SQL for menu items, their ingredients, the portions each node has left, and the public read."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -81,3 +82,61 @@ async def portions_at(conn: AsyncConnection, node_id: UUID) -> dict[UUID, int]:
         availability.c.node_id == node_id
     )
     return {row.item_id: row.portions for row in await conn.execute(stmt)}
+
+
+async def item_exists(conn: AsyncConnection, item_id: UUID) -> bool:
+    return await conn.scalar(select(menu_items.c.id).where(menu_items.c.id == item_id)) is not None
+
+
+async def set_portions(conn: AsyncConnection, node_id: UUID, item_id: UUID, portions: int) -> None:
+    stmt = pg_insert(availability).values(node_id=node_id, item_id=item_id, portions=portions)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[availability.c.node_id, availability.c.item_id],
+        set_={"portions": portions, "updated_at": func.now()},
+    )
+    await conn.execute(stmt)
+
+
+async def items_with_stock(
+    conn: AsyncConnection, node_id: UUID, item_ids: Sequence[UUID]
+) -> dict[UUID, RowMapping]:
+    stmt = (
+        select(
+            menu_items.c.id,
+            menu_items.c.status,
+            menu_items.c.price_tetri,
+            func.coalesce(availability.c.portions, 0).label("portions"),
+        )
+        .select_from(
+            menu_items.outerjoin(
+                availability,
+                and_(availability.c.item_id == menu_items.c.id, availability.c.node_id == node_id),
+            )
+        )
+        .where(menu_items.c.id.in_(item_ids))
+    )
+    return {row["id"]: row for row in (await conn.execute(stmt)).mappings()}
+
+
+async def take_stock(conn: AsyncConnection, node_id: UUID, item_id: UUID, quantity: int) -> bool:
+    """Atomically take portions; False (and nothing changed) when not enough are left."""
+    stmt = (
+        update(availability)
+        .where(
+            availability.c.node_id == node_id,
+            availability.c.item_id == item_id,
+            availability.c.portions >= quantity,
+        )
+        .values(portions=availability.c.portions - quantity, updated_at=func.now())
+        .returning(availability.c.portions)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def return_stock(conn: AsyncConnection, node_id: UUID, item_id: UUID, quantity: int) -> None:
+    stmt = pg_insert(availability).values(node_id=node_id, item_id=item_id, portions=quantity)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[availability.c.node_id, availability.c.item_id],
+        set_={"portions": availability.c.portions + quantity, "updated_at": func.now()},
+    )
+    await conn.execute(stmt)

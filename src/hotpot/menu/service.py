@@ -11,14 +11,18 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.context import AppContext
-from hotpot.domain.menu import ItemStatus, may_change_status, total_kcal
-from hotpot.http.problems import ApiError
+from hotpot.domain.access import AccessRole, Actor
+from hotpot.domain.errors import Conflict, Forbidden, NotFound
+from hotpot.domain.menu import Ingredient, Item, ItemStatus, Portions, may_change_status
+from hotpot.domain.results import Slice
 from hotpot.menu import repository as repo
-from hotpot.menu.cache import invalidate_all, menu_key
-from hotpot.menu.schemas import IngredientOut, ItemIn, ItemOut, ItemPatch, MenuEntry, MenuOut
+from hotpot.menu.cache import invalidate, invalidate_all, menu_key
+from hotpot.menu.schemas import ItemIn, ItemOut, ItemPatch, MenuEntry, MenuOut
 from hotpot.network import repository as network_repo
 
-_ITEM_NOT_FOUND = ApiError(404, "item_not_found", "no menu item with this id")
+
+def _item_not_found() -> NotFound:
+    return NotFound("item_not_found", "no menu item with this id")
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,8 @@ class RenderedMenu:
     etag: str
 
 
-def _item_out(row: RowMapping, ingredients: list[RowMapping]) -> ItemOut:
-    return ItemOut(
+def _item(row: RowMapping, ingredients: list[RowMapping]) -> Item:
+    return Item(
         id=row["id"],
         name=row["name"],
         description=row["description"],
@@ -36,17 +40,16 @@ def _item_out(row: RowMapping, ingredients: list[RowMapping]) -> ItemOut:
         priority=row["priority"],
         cooking_minutes=row["cooking_minutes"],
         status=ItemStatus(row["status"]),
-        ingredients=[IngredientOut.model_validate(g) for g in ingredients],
-        total_kcal=total_kcal(g["kcal"] for g in ingredients),
+        ingredients=tuple(Ingredient(g["name"], g["grams"], g["kcal"]) for g in ingredients),
     )
 
 
-async def _items_out(conn: AsyncConnection, rows: list[RowMapping]) -> list[ItemOut]:
+async def _items(conn: AsyncConnection, rows: list[RowMapping]) -> list[Item]:
     ingredients = await repo.ingredients_of(conn, [row["id"] for row in rows])
-    return [_item_out(row, ingredients.get(row["id"], [])) for row in rows]
+    return [_item(row, ingredients.get(row["id"], [])) for row in rows]
 
 
-async def create_item(ctx: AppContext, data: ItemIn, actor_id: UUID) -> ItemOut:
+async def create_item(ctx: AppContext, data: ItemIn, actor_id: UUID) -> Item:
     """Only the owner adds items straight to the menu: they start ACTIVE."""
     item_id = uuid4()
     async with ctx.db.transaction() as conn:
@@ -61,21 +64,20 @@ async def create_item(ctx: AppContext, data: ItemIn, actor_id: UUID) -> ItemOut:
         )
         await repo.replace_ingredients(conn, item_id, [g.model_dump() for g in data.ingredients])
         rows = await repo.items(conn, ids=[item_id])
-        (item,) = await _items_out(conn, rows)
+        (item,) = await _items(conn, rows)
     await invalidate_all(ctx)
     return item
 
 
-async def update_item(ctx: AppContext, item_id: UUID, data: ItemPatch) -> ItemOut:
+async def update_item(ctx: AppContext, item_id: UUID, data: ItemPatch) -> Item:
     values = data.model_dump(exclude_unset=True, exclude={"ingredients", "status"})
     async with ctx.db.transaction() as conn:
         current = await repo.item_for_update(conn, item_id)
         if current is None:
-            raise _ITEM_NOT_FOUND
+            raise _item_not_found()
         if data.status is not None:
             if not may_change_status(ItemStatus(current["status"]), data.status):
-                raise ApiError(
-                    409,
+                raise Conflict(
                     "invalid_status_change",
                     f"an item in {current['status']} cannot be set to {data.status}",
                 )
@@ -86,45 +88,44 @@ async def update_item(ctx: AppContext, item_id: UUID, data: ItemPatch) -> ItemOu
             await repo.replace_ingredients(
                 conn, item_id, [g.model_dump() for g in data.ingredients]
             )
-        (item,) = await _items_out(conn, await repo.items(conn, ids=[item_id]))
+        (item,) = await _items(conn, await repo.items(conn, ids=[item_id]))
     await invalidate_all(ctx)
     return item
 
 
-async def get_item(ctx: AppContext, item_id: UUID, include_hidden: bool) -> ItemOut:
+async def get_item(ctx: AppContext, item_id: UUID, include_hidden: bool) -> Item:
     async with ctx.db.read() as conn:
         rows = await repo.items(conn, ids=[item_id])
         if not rows or (not include_hidden and rows[0]["status"] != ItemStatus.ACTIVE):
-            raise _ITEM_NOT_FOUND
-        (item,) = await _items_out(conn, rows)
+            raise _item_not_found()
+        (item,) = await _items(conn, rows)
     return item
 
 
 async def list_items(
     ctx: AppContext, status: ItemStatus | None, limit: int, offset: int
-) -> list[ItemOut]:
+) -> Slice[Item]:
     async with ctx.db.read() as conn:
         rows = await repo.items(
             conn, status=status.value if status else None, limit=limit + 1, offset=offset
         )
-        return await _items_out(conn, rows)
+        return Slice(await _items(conn, rows[:limit]), len(rows) > limit)
 
 
 async def _render(ctx: AppContext, node_id: UUID | None) -> bytes:
     async with ctx.db.read() as conn:
         portions: dict[UUID, int] | None = None
         if node_id is not None:
-            node = await network_repo.node(conn, node_id)
-            if node is None or not node["active"]:
-                raise ApiError(404, "node_not_found", "no active node with this id")
+            if not await network_repo.node_active(conn, node_id):
+                raise NotFound("node_not_found", "no active node with this id")
             portions = await repo.portions_at(conn, node_id)
-        items = await _items_out(conn, await repo.items(conn, status=ItemStatus.ACTIVE.value))
+        items = await _items(conn, await repo.items(conn, status=ItemStatus.ACTIVE.value))
     entries = []
     for item in items:
         left = None if portions is None else portions.get(item.id, 0)
         entries.append(
             MenuEntry(
-                **item.model_dump(),
+                **ItemOut.model_validate(item).model_dump(),
                 portions=left,
                 sold_out=None if left is None else left == 0,
             )
@@ -144,3 +145,24 @@ async def public_menu(ctx: AppContext, node_id: UUID | None) -> RenderedMenu:
         body = await _render(ctx, node_id)
         await ctx.cache.set(key, body, ctx.settings.menu_cache_ttl_seconds)
     return RenderedMenu(body=body, etag=_etag(body))
+
+
+_STOCK_KEEPERS = frozenset(
+    {AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CHEF, AccessRole.TERMINAL}
+)
+
+
+async def set_portions(
+    ctx: AppContext, actor: Actor, node_id: UUID, item_id: UUID, portions: int
+) -> Portions:
+    """Set how many portions of an item a node has left (its staff or terminal only)."""
+    if actor.role not in _STOCK_KEEPERS or not actor.acts_at(node_id):
+        raise Forbidden("forbidden", "only staff or a terminal of this node may set its stock")
+    async with ctx.db.transaction() as conn:
+        if await network_repo.node(conn, node_id) is None:
+            raise NotFound("node_not_found", "no node with this id")
+        if not await repo.item_exists(conn, item_id):
+            raise _item_not_found()
+        await repo.set_portions(conn, node_id, item_id, portions)
+    await invalidate(ctx, [node_id])
+    return Portions(node_id=node_id, item_id=item_id, portions=portions)

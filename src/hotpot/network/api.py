@@ -7,11 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from hotpot.accounts import service as accounts
 from hotpot.http.auth import CurrentActor, OwnerOnly
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
-from hotpot.http.schemas import Page, page_of
+from hotpot.http.schemas import Page, page_from
+from hotpot.menu import service as menu
+from hotpot.menu.cache import invalidate as forget_menus
 from hotpot.network import service
 from hotpot.network.schemas import (
     AvailabilityIn,
@@ -34,18 +37,21 @@ async def list_nodes(
     paging: Paging,
     include_inactive: Annotated[bool, Query()] = False,
 ) -> Page[NodeOut]:
-    items = await service.list_nodes(ctx, not include_inactive, paging.limit, paging.offset)
-    return page_of(items, paging.limit, paging.offset)
+    found = await service.list_nodes(ctx, not include_inactive, paging.limit, paging.offset)
+    return page_from(found, NodeOut, paging.limit, paging.offset)
 
 
 @router.post("/nodes", status_code=201, response_model=NodeOut, responses=errors(401, 403, 404))
 async def create_node(body: NodeIn, ctx: Ctx, _: OwnerOnly) -> NodeOut:
-    return await service.create_node(ctx, body)
+    return NodeOut.model_validate(await service.create_node(ctx, body, accounts.role_of))
 
 
 @router.patch("/nodes/{node_id}", response_model=NodeOut, responses=errors(401, 403, 404))
 async def update_node(node_id: UUID, body: NodePatch, ctx: Ctx, _: OwnerOnly) -> NodeOut:
-    return await service.update_node(ctx, node_id, body)
+    node = await service.update_node(ctx, node_id, body, accounts.role_of)
+    # Whether a node is active decides its menu (the menu reads nodes, not the reverse).
+    await forget_menus(ctx, [node_id])
+    return NodeOut.model_validate(node)
 
 
 @router.post(
@@ -57,7 +63,7 @@ async def update_node(node_id: UUID, body: NodePatch, ctx: Ctx, _: OwnerOnly) ->
 async def create_terminal(
     node_id: UUID, body: TerminalIn, ctx: Ctx, _: OwnerOnly
 ) -> TerminalCreated:
-    return await service.create_terminal(ctx, node_id, body.name)
+    return TerminalCreated.model_validate(await service.create_terminal(ctx, node_id, body.name))
 
 
 @router.get(
@@ -66,8 +72,8 @@ async def create_terminal(
 async def list_terminals(
     node_id: UUID, ctx: Ctx, actor: CurrentActor, paging: Paging
 ) -> Page[TerminalOut]:
-    items = await service.list_terminals(ctx, actor, node_id, paging.limit, paging.offset)
-    return page_of(items, paging.limit, paging.offset)
+    found = await service.list_terminals(ctx, actor, node_id, paging.limit, paging.offset)
+    return page_from(found, TerminalOut, paging.limit, paging.offset)
 
 
 @router.patch(
@@ -76,7 +82,9 @@ async def list_terminals(
 async def update_terminal(
     terminal_id: UUID, body: TerminalPatch, ctx: Ctx, _: OwnerOnly
 ) -> TerminalOut:
-    return await service.set_whitelisted(ctx, terminal_id, body.whitelisted)
+    return TerminalOut.model_validate(
+        await service.set_whitelisted(ctx, terminal_id, body.whitelisted)
+    )
 
 
 @router.put(
@@ -87,4 +95,6 @@ async def update_terminal(
 async def set_availability(
     node_id: UUID, item_id: UUID, body: AvailabilityIn, ctx: Ctx, actor: CurrentActor
 ) -> AvailabilityOut:
-    return await service.set_availability(ctx, actor, node_id, item_id, body.portions)
+    # Portions are the menu's (its availability table); the route stays under the node.
+    portions = await menu.set_portions(ctx, actor, node_id, item_id, body.portions)
+    return AvailabilityOut.model_validate(portions)

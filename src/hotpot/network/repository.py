@@ -1,17 +1,14 @@
-"""SQL for nodes, terminals and per-node availability."""
+"""SQL for nodes and their terminals."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.accounts.tables import accounts
-from hotpot.menu.tables import availability, menu_items
 from hotpot.network.tables import nodes, terminals
 
 
@@ -40,8 +37,33 @@ async def list_nodes(
     return list((await conn.execute(stmt)).mappings())
 
 
-async def account_role(conn: AsyncConnection, account_id: UUID) -> str | None:
-    return await conn.scalar(select(accounts.c.role).where(accounts.c.id == account_id))
+async def node_active(conn: AsyncConnection, node_id: UUID) -> bool | None:
+    """Whether the node is active; None when there is no such node."""
+    return await conn.scalar(select(nodes.c.active).where(nodes.c.id == node_id))
+
+
+async def any_node(conn: AsyncConnection) -> bool:
+    return bool(await conn.scalar(select(select(nodes.c.id).exists())))
+
+
+async def node_ids(conn: AsyncConnection) -> list[UUID]:
+    return list(await conn.scalars(select(nodes.c.id)))
+
+
+async def owned_node_ids(conn: AsyncConnection, account_id: UUID) -> list[UUID]:
+    rows = await conn.scalars(select(nodes.c.id).where(nodes.c.owner_account_id == account_id))
+    return list(rows)
+
+
+async def terminal(conn: AsyncConnection, terminal_id: UUID) -> RowMapping | None:
+    stmt = select(terminals).where(terminals.c.id == terminal_id)
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def terminal_whitelisted(conn: AsyncConnection, terminal_id: UUID) -> bool | None:
+    """Whether the terminal is whitelisted; None when there is no such terminal."""
+    stmt = select(terminals.c.whitelisted).where(terminals.c.id == terminal_id)
+    return await conn.scalar(stmt)
 
 
 async def insert_terminal(conn: AsyncConnection, values: dict[str, Any]) -> RowMapping:
@@ -72,18 +94,3 @@ async def set_whitelisted(
         .returning(*terminals.c)
     )
     return (await conn.execute(stmt)).mappings().first()
-
-
-async def item_exists(conn: AsyncConnection, item_id: UUID) -> bool:
-    return await conn.scalar(select(menu_items.c.id).where(menu_items.c.id == item_id)) is not None
-
-
-async def set_availability(
-    conn: AsyncConnection, node_id: UUID, item_id: UUID, portions: int
-) -> None:
-    stmt = pg_insert(availability).values(node_id=node_id, item_id=item_id, portions=portions)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[availability.c.node_id, availability.c.item_id],
-        set_={"portions": portions, "updated_at": func.now()},
-    )
-    await conn.execute(stmt)

@@ -1,70 +1,93 @@
-"""Network: nodes, their POS terminals and whitelist, and per-node availability."""
+"""Network: nodes, their POS terminals, the whitelist, and terminal sign-in.
+
+Accounts read nodes (a franchisee's token names their nodes), so this slice does not
+import accounts: where a node names its franchisee, the caller hands in `RoleOf`, the
+accounts slice's way to read an account's role. Portions per node are the menu's.
+"""
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import fields
+from typing import TypeVar
 from uuid import UUID, uuid4
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
-from hotpot.http.problems import ApiError
-from hotpot.menu.cache import invalidate
+from hotpot.domain.accounts import Tokens
+from hotpot.domain.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from hotpot.domain.network import NewTerminal, Node, Terminal
+from hotpot.domain.results import Slice
 from hotpot.network import repository as repo
-from hotpot.network.schemas import (
-    AvailabilityOut,
-    FranchiseNodeIn,
-    NodeOut,
-    NodePatch,
-    OwnerNodeIn,
-    TerminalCreated,
-    TerminalOut,
-)
-from hotpot.security.passwords import hash_secret
+from hotpot.network.schemas import FranchiseNodeIn, NodePatch, OwnerNodeIn
+from hotpot.security.passwords import hash_secret, verify_secret
+from hotpot.security.tokens import Claims, issue_access_token
 
-_NODE_NOT_FOUND = ApiError(404, "node_not_found", "no node with this id")
+RoleOf = Callable[[AsyncConnection, UUID], Awaitable[str | None]]
+V = TypeVar("V", Node, Terminal)
 
 
-async def _check_franchisee(conn: Any, account_id: UUID | None) -> None:
+def _node_not_found() -> NotFound:
+    return NotFound("node_not_found", "no node with this id")
+
+
+def _value(kind: type[V], row: RowMapping) -> V:
+    """A node or terminal from its row: each field is the column of the same name."""
+    return kind(**{field.name: row[field.name] for field in fields(kind)})
+
+
+async def _check_franchisee(
+    conn: AsyncConnection, role_of: RoleOf, account_id: UUID | None
+) -> None:
     if account_id is None:
         return
-    role = await repo.account_role(conn, account_id)
+    role = await role_of(conn, account_id)
     if role is None:
-        raise ApiError(404, "account_not_found", "no account with this owner_account_id")
+        raise NotFound("account_not_found", "no account with this owner_account_id")
     if role != AccessRole.FRANCHISEE.value:
-        raise ApiError(422, "not_a_franchisee", "owner_account_id must name a franchisee account")
+        raise Invalid("not_a_franchisee", "owner_account_id must name a franchisee account")
 
 
-async def create_node(ctx: AppContext, data: OwnerNodeIn | FranchiseNodeIn) -> NodeOut:
+async def create_node(
+    ctx: AppContext, data: OwnerNodeIn | FranchiseNodeIn, role_of: RoleOf
+) -> Node:
     async with ctx.db.transaction() as conn:
         if isinstance(data, FranchiseNodeIn):
-            await _check_franchisee(conn, data.owner_account_id)
+            await _check_franchisee(conn, role_of, data.owner_account_id)
         row = await repo.insert_node(conn, {"id": uuid4(), **data.model_dump()})
-    return NodeOut.model_validate(row)
+    return _value(Node, row)
 
 
-async def update_node(ctx: AppContext, node_id: UUID, data: NodePatch) -> NodeOut:
+async def update_node(ctx: AppContext, node_id: UUID, data: NodePatch, role_of: RoleOf) -> Node:
+    """Change a node; its cached menu is the caller's to forget (the menu reads nodes)."""
     values = data.model_dump(exclude_unset=True)
     async with ctx.db.transaction() as conn:
         current = await repo.node(conn, node_id)
         if current is None:
-            raise _NODE_NOT_FOUND
+            raise _node_not_found()
         if "owner_account_id" in values:
             if current["type"] == "OWNER" and values["owner_account_id"] is not None:
-                raise ApiError(
-                    422, "owner_node_has_no_franchisee", "an OWNER node has no franchisee"
-                )
-            await _check_franchisee(conn, values["owner_account_id"])
+                raise Invalid("owner_node_has_no_franchisee", "an OWNER node has no franchisee")
+            await _check_franchisee(conn, role_of, values["owner_account_id"])
         row = await repo.update_node(conn, node_id, values) if values else current
     assert row is not None
-    await invalidate(ctx, [node_id])
-    return NodeOut.model_validate(row)
+    return _value(Node, row)
 
 
-async def list_nodes(ctx: AppContext, active_only: bool, limit: int, offset: int) -> list[NodeOut]:
+async def any_node(ctx: AppContext) -> bool:
+    """Whether the network has a node yet (the demo seed runs on an empty one)."""
+    async with ctx.db.read() as conn:
+        return await repo.any_node(conn)
+
+
+async def list_nodes(ctx: AppContext, active_only: bool, limit: int, offset: int) -> Slice[Node]:
     async with ctx.db.read() as conn:
         rows = await repo.list_nodes(conn, active_only, limit + 1, offset)
-    return [NodeOut.model_validate(row) for row in rows]
+    return Slice([_value(Node, row) for row in rows[:limit]], len(rows) > limit)
 
 
 def _require_node_manager(actor: Actor, node_id: UUID) -> None:
@@ -72,14 +95,14 @@ def _require_node_manager(actor: Actor, node_id: UUID) -> None:
         actor.role is AccessRole.OWNER
         or (actor.role is AccessRole.FRANCHISEE and actor.acts_at(node_id))
     ):
-        raise ApiError(403, "forbidden", "only the network owner or this node's franchisee may")
+        raise Forbidden("forbidden", "only the network owner or this node's franchisee may")
 
 
-async def create_terminal(ctx: AppContext, node_id: UUID, name: str) -> TerminalCreated:
+async def create_terminal(ctx: AppContext, node_id: UUID, name: str) -> NewTerminal:
     secret = secrets.token_urlsafe(24)
     async with ctx.db.transaction() as conn:
         if await repo.node(conn, node_id) is None:
-            raise _NODE_NOT_FOUND
+            raise _node_not_found()
         row = await repo.insert_terminal(
             conn,
             {
@@ -89,41 +112,49 @@ async def create_terminal(ctx: AppContext, node_id: UUID, name: str) -> Terminal
                 "credential_hash": hash_secret(secret),
             },
         )
-    return TerminalCreated(**TerminalOut.model_validate(row).model_dump(), secret=secret)
+    terminal = _value(Terminal, row)
+    return NewTerminal(**vars(terminal), secret=secret)
 
 
 async def list_terminals(
     ctx: AppContext, actor: Actor, node_id: UUID, limit: int, offset: int
-) -> list[TerminalOut]:
+) -> Slice[Terminal]:
     _require_node_manager(actor, node_id)
     async with ctx.db.read() as conn:
         rows = await repo.list_terminals(conn, node_id, limit + 1, offset)
-    return [TerminalOut.model_validate(row) for row in rows]
+    return Slice([_value(Terminal, row) for row in rows[:limit]], len(rows) > limit)
 
 
-async def set_whitelisted(ctx: AppContext, terminal_id: UUID, value: bool) -> TerminalOut:
+async def set_whitelisted(ctx: AppContext, terminal_id: UUID, value: bool) -> Terminal:
     async with ctx.db.transaction() as conn:
         row = await repo.set_whitelisted(conn, terminal_id, value)
     if row is None:
-        raise ApiError(404, "terminal_not_found", "no terminal with this id")
-    return TerminalOut.model_validate(row)
+        raise NotFound("terminal_not_found", "no terminal with this id")
+    return _value(Terminal, row)
 
 
-_STOCK_KEEPERS = frozenset(
-    {AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CHEF, AccessRole.TERMINAL}
-)
+def _not_whitelisted() -> Forbidden:
+    return Forbidden("terminal_not_whitelisted", "this terminal is not whitelisted")
 
 
-async def set_availability(
-    ctx: AppContext, actor: Actor, node_id: UUID, item_id: UUID, portions: int
-) -> AvailabilityOut:
-    if actor.role not in _STOCK_KEEPERS or not actor.acts_at(node_id):
-        raise ApiError(403, "forbidden", "only staff or a terminal of this node may set its stock")
-    async with ctx.db.transaction() as conn:
-        if await repo.node(conn, node_id) is None:
-            raise _NODE_NOT_FOUND
-        if not await repo.item_exists(conn, item_id):
-            raise ApiError(404, "item_not_found", "no menu item with this id")
-        await repo.set_availability(conn, node_id, item_id, portions)
-    await invalidate(ctx, [node_id])
-    return AvailabilityOut(node_id=node_id, item_id=item_id, portions=portions)
+async def terminal_login(ctx: AppContext, terminal_id: UUID, secret: str) -> Tokens:
+    async with ctx.db.read() as conn:
+        row = await repo.terminal(conn, terminal_id)
+    if not verify_secret(row["credential_hash"] if row else None, secret) or row is None:
+        raise Unauthenticated("invalid_credentials", "the terminal id or secret is wrong")
+    if not row["whitelisted"]:
+        raise _not_whitelisted()
+    ttl = ctx.settings.access_token_ttl_seconds
+    claims = Claims(subject=row["id"], role=AccessRole.TERMINAL.value, node_ids=(row["node_id"],))
+    return Tokens(
+        access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
+        expires_in=ttl,
+    )
+
+
+async def require_whitelisted(ctx: AppContext, terminal_id: UUID) -> None:
+    """A terminal removed from the whitelist loses access at once, not at token expiry."""
+    async with ctx.db.read() as conn:
+        whitelisted = await repo.terminal_whitelisted(conn, terminal_id)
+    if not whitelisted:
+        raise _not_whitelisted()

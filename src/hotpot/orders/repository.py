@@ -1,4 +1,4 @@
-"""SQL for orders: creation, the guarded status change, and stock moves."""
+"""SQL for orders: creation, the guarded status change, and reads (stock is the menu's)."""
 
 from __future__ import annotations
 
@@ -6,39 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.menu.tables import availability, menu_items
-from hotpot.network.tables import nodes
+# Stock is the menu's (its availability table); sales still reaches these two through
+# this module, so they stay importable from here until sales calls the menu's repository.
+from hotpot.menu.repository import items_with_stock as items_with_stock
+from hotpot.menu.repository import take_stock as take_stock
 from hotpot.orders.tables import order_events, order_lines, orders
-
-
-async def node_active(conn: AsyncConnection, node_id: UUID) -> bool | None:
-    return await conn.scalar(select(nodes.c.active).where(nodes.c.id == node_id))
-
-
-async def items_with_stock(
-    conn: AsyncConnection, node_id: UUID, item_ids: Sequence[UUID]
-) -> dict[UUID, RowMapping]:
-    stmt = (
-        select(
-            menu_items.c.id,
-            menu_items.c.status,
-            menu_items.c.price_tetri,
-            func.coalesce(availability.c.portions, 0).label("portions"),
-        )
-        .select_from(
-            menu_items.outerjoin(
-                availability,
-                and_(availability.c.item_id == menu_items.c.id, availability.c.node_id == node_id),
-            )
-        )
-        .where(menu_items.c.id.in_(item_ids))
-    )
-    return {row["id"]: row for row in (await conn.execute(stmt)).mappings()}
 
 
 async def insert_order(
@@ -72,30 +48,6 @@ async def lines_of(
     for row in (await conn.execute(stmt)).mappings():
         grouped[row["order_id"]].append(row)
     return grouped
-
-
-async def take_stock(conn: AsyncConnection, node_id: UUID, item_id: UUID, quantity: int) -> bool:
-    """Atomically take portions; False (and nothing changed) when not enough are left."""
-    stmt = (
-        update(availability)
-        .where(
-            availability.c.node_id == node_id,
-            availability.c.item_id == item_id,
-            availability.c.portions >= quantity,
-        )
-        .values(portions=availability.c.portions - quantity, updated_at=func.now())
-        .returning(availability.c.portions)
-    )
-    return (await conn.execute(stmt)).first() is not None
-
-
-async def return_stock(conn: AsyncConnection, node_id: UUID, item_id: UUID, quantity: int) -> None:
-    stmt = pg_insert(availability).values(node_id=node_id, item_id=item_id, portions=quantity)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[availability.c.node_id, availability.c.item_id],
-        set_={"portions": availability.c.portions + quantity, "updated_at": func.now()},
-    )
-    await conn.execute(stmt)
 
 
 async def set_status(

@@ -1,42 +1,48 @@
-"""Orders: creation (server-priced, idempotent), the guarded state machine, and reads."""
+"""Orders: creation (server-priced), the guarded state machine, and reads.
+
+Creation runs in the caller's transaction: the api wraps it in the Idempotency-Key that
+stores the first response.
+"""
 
 from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-import orjson
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
+from hotpot.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from hotpot.domain.menu import ItemStatus, orderable
 from hotpot.domain.orders import (
+    Order,
     OrderStatus,
     PricedLine,
-    TransitionRefused,
     check_transition,
     merge_lines,
     order_total,
     releases_stock,
     reserves_stock,
 )
+from hotpot.domain.results import Slice
 from hotpot.domain.tokenomics import Mint, NodeType
-from hotpot.http import idempotency
-from hotpot.http.problems import ApiError
 from hotpot.ledger import service as ledger
 from hotpot.ledger.holders import account_holder
+from hotpot.menu import repository as menu_repo
 from hotpot.menu.cache import invalidate
 from hotpot.network import repository as network_repo
 from hotpot.orders import repository as repo
-from hotpot.orders.schemas import LineOut, OrderIn, OrderOut
+from hotpot.orders.schemas import OrderIn
 from hotpot.telemetry.metrics import ORDERS_TRANSITIONS, record_sale
 
-_ORDER_NOT_FOUND = ApiError(404, "order_not_found", "no order with this id")
+
+def _order_not_found() -> NotFound:
+    return NotFound("order_not_found", "no order with this id")
 
 
-def _order_out(row: RowMapping, lines: list[RowMapping]) -> OrderOut:
-    return OrderOut(
+def _order(row: RowMapping, lines: list[RowMapping]) -> Order:
+    return Order(
         id=row["id"],
         customer_id=row["customer_id"],
         node_id=row["node_id"],
@@ -45,39 +51,34 @@ def _order_out(row: RowMapping, lines: list[RowMapping]) -> OrderOut:
         cancel_reason=row["cancel_reason"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        lines=[
-            LineOut(
-                item_id=line["item_id"],
-                quantity=line["quantity"],
-                unit_price_tetri=line["unit_price_tetri"],
-                line_total_tetri=line["quantity"] * line["unit_price_tetri"],
-            )
+        lines=tuple(
+            PricedLine(line["item_id"], line["quantity"], line["unit_price_tetri"])
             for line in lines
-        ],
+        ),
     )
 
 
-async def _load(conn: AsyncConnection, order_id: UUID) -> OrderOut:
+async def _load(conn: AsyncConnection, order_id: UUID) -> Order:
     row = await repo.order(conn, order_id)
     if row is None:
-        raise _ORDER_NOT_FOUND
-    return _order_out(row, (await repo.lines_of(conn, [order_id]))[order_id])
+        raise _order_not_found()
+    return _order(row, (await repo.lines_of(conn, [order_id]))[order_id])
 
 
 async def _insert_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> UUID:
-    active = await repo.node_active(conn, data.node_id)
+    active = await network_repo.node_active(conn, data.node_id)
     if not active:
-        raise ApiError(404, "node_not_found", "no active node with this id")
+        raise NotFound("node_not_found", "no active node with this id")
     wanted = merge_lines((line.item_id, line.quantity) for line in data.lines)
-    stock = await repo.items_with_stock(conn, data.node_id, [item_id for item_id, _ in wanted])
+    stock = await menu_repo.items_with_stock(conn, data.node_id, [item_id for item_id, _ in wanted])
     priced: list[PricedLine] = []
     for item_id, quantity in wanted:
         item = stock.get(item_id)
         if item is None or item["status"] != ItemStatus.ACTIVE:
-            raise ApiError(422, "item_not_orderable", f"menu item {item_id} is not on the menu")
+            raise Invalid("item_not_orderable", f"menu item {item_id} is not on the menu")
         if not orderable(ItemStatus(item["status"]), item["portions"], quantity):
-            raise ApiError(
-                409, "sold_out", f"menu item {item_id} has {item['portions']} portions left here"
+            raise Conflict(
+                "sold_out", f"menu item {item_id} has {item['portions']} portions left here"
             )
         priced.append(PricedLine(item_id, quantity, item["price_tetri"]))
     order_id = uuid4()
@@ -105,72 +106,55 @@ async def _insert_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> U
     return order_id
 
 
-async def create_order(
-    ctx: AppContext, actor: Actor, data: OrderIn, idempotency_key: str | None
-) -> tuple[int, bytes]:
-    """Returns (status, JSON body): a replay returns the stored first response byte for byte."""
+async def place_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> Order:
+    """A new PENDING order, priced from the menu, in the caller's transaction."""
+    return await _load(conn, await _insert_order(conn, actor, data))
 
-    async def work(conn: AsyncConnection) -> tuple[int, bytes]:
-        order_id = await _insert_order(conn, actor, data)
-        return 201, orjson.dumps((await _load(conn, order_id)).model_dump(mode="json"))
 
-    status, body = await idempotency.run_once(
-        ctx.db,
-        scope=str(actor.id),
-        key=idempotency_key,
-        fingerprint=idempotency.request_fingerprint(
-            "POST", "/api/v1/orders", data.model_dump(mode="json")
-        ),
-        in_flight_seconds=ctx.settings.idempotency_in_flight_seconds,
-        work=work,
-    )
+def count_placed() -> None:
+    """Count an answered order creation (a replayed answer too, as before)."""
     ORDERS_TRANSITIONS.labels(OrderStatus.PENDING.value).inc()
-    return status, body
 
 
 async def transition(
     ctx: AppContext, actor: Actor, order_id: UUID, target: OrderStatus, reason: str | None
-) -> OrderOut:
+) -> Order:
     async with ctx.db.transaction() as conn:
         row = await repo.order_for_update(conn, order_id)
         if row is None or not _may_see(actor, row):
-            raise _ORDER_NOT_FOUND
+            raise _order_not_found()
         current = OrderStatus(row["status"])
         if current is target:
             # A retried transition is answered with the order as it is, not an error.
             return await _load(conn, order_id)
-        try:
-            check_transition(
-                actor,
-                current=current,
-                target=target,
-                order_node=row["node_id"],
-                order_customer=row["customer_id"],
-                reason=reason,
-            )
-        except TransitionRefused as exc:
-            status = 403 if exc.code == "forbidden_transition" else 409
-            if exc.code == "reason_required":
-                status = 422
-            raise ApiError(status, exc.code, exc.detail) from exc
+        check_transition(
+            actor,
+            current=current,
+            target=target,
+            order_node=row["node_id"],
+            order_customer=row["customer_id"],
+            reason=reason,
+        )
         lines = (await repo.lines_of(conn, [order_id]))[order_id]
         if reserves_stock(current, target):
             # A fixed lock order (by item id) so two confirmations cannot deadlock.
             for line in sorted(lines, key=lambda line: line["item_id"]):
-                if not await repo.take_stock(
+                if not await menu_repo.take_stock(
                     conn, row["node_id"], line["item_id"], line["quantity"]
                 ):
-                    raise ApiError(
-                        409, "sold_out", f"not enough portions of {line['item_id']} left to confirm"
+                    raise Conflict(
+                        "sold_out", f"not enough portions of {line['item_id']} left to confirm"
                     )
         elif releases_stock(current, target):
             for line in sorted(lines, key=lambda line: line["item_id"]):
-                await repo.return_stock(conn, row["node_id"], line["item_id"], line["quantity"])
+                await menu_repo.return_stock(
+                    conn, row["node_id"], line["item_id"], line["quantity"]
+                )
         updated = await repo.set_status(
             conn, order_id, current.value, target.value, f"{actor.role}:{actor.id}", reason
         )
         assert updated is not None  # the row is locked FOR UPDATE
-        result = _order_out(updated, lines)
+        result = _order(updated, lines)
         mint = None
         if target is OrderStatus.COMPLETED:
             mint = await _mint_for(ctx, conn, updated)
@@ -211,13 +195,13 @@ def _may_see(actor: Actor, row: RowMapping) -> bool:
     return actor.acts_at(row["node_id"])
 
 
-async def get_order(ctx: AppContext, actor: Actor, order_id: UUID) -> OrderOut:
+async def get_order(ctx: AppContext, actor: Actor, order_id: UUID) -> Order:
     async with ctx.db.transaction() as conn:
         row = await repo.order(conn, order_id)
         # Someone else's order is reported as missing, so ids cannot be probed.
         if row is None or not _may_see(actor, row):
-            raise _ORDER_NOT_FOUND
-        return _order_out(row, (await repo.lines_of(conn, [order_id]))[order_id])
+            raise _order_not_found()
+        return _order(row, (await repo.lines_of(conn, [order_id]))[order_id])
 
 
 async def list_orders(
@@ -227,7 +211,7 @@ async def list_orders(
     status: OrderStatus | None,
     limit: int,
     offset: int,
-) -> list[OrderOut]:
+) -> Slice[Order]:
     customer_id: UUID | None = None
     node_ids: list[UUID] | None = None
     if actor.role is AccessRole.CUSTOMER:
@@ -236,10 +220,10 @@ async def list_orders(
     elif actor.role is AccessRole.OWNER:
         node_ids = [node_id] if node_id else None
     elif actor.role is AccessRole.COMPLIANCE:
-        raise ApiError(403, "forbidden", "compliance staff do not read orders")
+        raise Forbidden("forbidden", "compliance staff do not read orders")
     else:
         if node_id is not None and not actor.acts_at(node_id):
-            raise ApiError(403, "forbidden", "this node is not yours")
+            raise Forbidden("forbidden", "this node is not yours")
         node_ids = [node_id] if node_id else sorted(actor.node_ids)
     async with ctx.db.transaction() as conn:
         rows = await repo.list_orders(
@@ -251,4 +235,4 @@ async def list_orders(
             offset=offset,
         )
         lines = await repo.lines_of(conn, [row["id"] for row in rows])
-    return [_order_out(row, lines[row["id"]]) for row in rows]
+    return Slice([_order(row, lines[row["id"]]) for row in rows[:limit]], len(rows) > limit)

@@ -10,7 +10,7 @@ from hotpot.http.auth import CurrentActor, OwnerOnly
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
-from hotpot.http.schemas import Page, page_of_slice
+from hotpot.http.schemas import Page, page_from
 from hotpot.sales import expiry, pool, receipts, service
 from hotpot.sales.qr import qr_png
 from hotpot.sales.schemas import (
@@ -101,7 +101,7 @@ async def get_pool(ctx: Ctx) -> PoolOut:
 @router.get("/pool/distributions", response_model=Page[DistributionOut])
 async def list_distributions(ctx: Ctx, paging: Paging) -> Page[DistributionOut]:
     found = await pool.list_distributions(ctx, paging.limit, paging.offset)
-    return page_of_slice(found, DistributionOut, paging.limit, paging.offset)
+    return page_from(found, DistributionOut, paging.limit, paging.offset)
 
 
 @router.post(

@@ -15,7 +15,7 @@ from hotpot.http.auth import CurrentActor, require_roles
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
-from hotpot.http.schemas import Page, page_of_slice
+from hotpot.http.schemas import Page, page_from
 from hotpot.wallets import service
 from hotpot.wallets.schemas import EntryOut, KycIn, TransferIn, TransferOut, WalletOut
 
@@ -30,7 +30,7 @@ async def my_wallet(ctx: Ctx, actor: CurrentActor) -> WalletOut:
 @router.get("/wallets/me/history", response_model=Page[EntryOut], responses=errors(401, 403))
 async def my_history(ctx: Ctx, actor: CurrentActor, paging: Paging) -> Page[EntryOut]:
     found = await service.history(ctx, actor, paging.limit, paging.offset)
-    return page_of_slice(found, EntryOut, paging.limit, paging.offset)
+    return page_from(found, EntryOut, paging.limit, paging.offset)
 
 
 @router.post(
