@@ -12,8 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 # Stock is the menu's (its availability table); sales still reaches these two through
 # this module, so they stay importable from here until sales calls the menu's repository.
-from hotpot.menu.repository import items_with_stock as items_with_stock
-from hotpot.menu.repository import take_stock as take_stock
 from hotpot.orders.tables import order_events, order_lines, orders
 
 

@@ -38,9 +38,9 @@ from hotpot.domain.sales import SaleLine, WalkInSale
 from hotpot.domain.tokenomics import NodeType
 from hotpot.ledger import holders
 from hotpot.ledger import service as ledger
+from hotpot.menu import repository as menu_repo
 from hotpot.menu.cache import invalidate
 from hotpot.network import repository as network_repo
-from hotpot.orders import repository as orders_repo
 from hotpot.sales import repository as repo
 from hotpot.sales.qr import claim_url, public_base_url
 from hotpot.sales.schemas import SaleIn
@@ -190,7 +190,7 @@ async def _price_and_take(
     conn: AsyncConnection, node_id: UUID, wanted: list[tuple[UUID, int]]
 ) -> list[tuple[UUID, int, int]]:
     """Price each line from the menu and take its portions (atomically; sold out -> 409)."""
-    stock = await orders_repo.items_with_stock(conn, node_id, [item_id for item_id, _ in wanted])
+    stock = await menu_repo.items_with_stock(conn, node_id, [item_id for item_id, _ in wanted])
     priced: list[tuple[UUID, int, int]] = []
     for item_id, quantity in wanted:
         item = stock.get(item_id)
@@ -199,7 +199,7 @@ async def _price_and_take(
         priced.append((item_id, quantity, item["price_tetri"]))
     # A fixed lock order (by item id), so two sales of the same dishes cannot deadlock.
     for item_id, quantity, _ in sorted(priced):
-        if not await orders_repo.take_stock(conn, node_id, item_id, quantity):
+        if not await menu_repo.take_stock(conn, node_id, item_id, quantity):
             raise Conflict("sold_out", f"not enough portions of {item_id} left here")
     return priced
 
