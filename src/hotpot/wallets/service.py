@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hotpot.accounts import repository as accounts_repo
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.caps import would_exceed_customer_cap
@@ -17,7 +18,6 @@ from hotpot.domain.wallets import Transfer, Wallet, WalletEntry
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.repository import InsufficientBalance, Movement
-from hotpot.wallets import repository as repo
 from hotpot.wallets.schemas import TransferIn
 
 
@@ -35,7 +35,7 @@ async def wallet(ctx: AppContext, actor: Actor) -> Wallet:
     async with ctx.db.read() as conn:
         held = await ledger.balances(conn, holder)
         supply = await ledger.supply(conn, "THP")
-        row = await repo.wallet_of(conn, actor.id) if holder != holders.OWNER else None
+        row = await accounts_repo.wallet_of(conn, actor.id) if holder != holders.OWNER else None
     return Wallet(
         holder=holder,
         address=row["wallet_address"] if row else ctx.settings.owner_address,
@@ -68,7 +68,7 @@ async def history(ctx: AppContext, actor: Actor, limit: int, offset: int) -> Sli
 
 async def set_kyc(ctx: AppContext, account_id: UUID, status: str) -> None:
     async with ctx.db.transaction() as conn:
-        if not await repo.set_customer_kyc(conn, account_id, status):
+        if not await accounts_repo.set_customer_kyc(conn, account_id, status):
             raise NotFound("customer_not_found", "no customer with this id")
 
 
@@ -85,8 +85,8 @@ async def transfer(
     """THP between two VERIFIED customers, in the caller's transaction; refused if it takes
     the receiver over 49 % of the supply."""
     sender_id = sender_of(actor)
-    sender = await repo.account_for_update(conn, "id", sender_id)
-    receiver = await repo.account_for_update(conn, "wallet_address", data.to_address)
+    sender = await accounts_repo.account_for_update(conn, "id", sender_id)
+    receiver = await accounts_repo.account_for_update(conn, "wallet_address", data.to_address)
     if receiver is None or receiver["role"] != AccessRole.CUSTOMER.value:
         raise NotFound("receiver_not_found", "no customer holds this address")
     if sender is None or sender["id"] == receiver["id"]:
