@@ -13,7 +13,7 @@ from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import outbox
 from hotpot.settlement.proofs import proof_for, verify_proof
-from hotpot.settlement.repository import settled_and_pending
+from hotpot.settlement.views import settled_and_pending
 from tests.support import World, bearer, ok
 
 from .conftest import Chain

@@ -9,11 +9,13 @@ from uuid import UUID
 
 from hotpot.adapters.database import Database
 from hotpot.adapters.ipfs import IpfsError, IpfsStore
-from hotpot.chain.contracts import Contracts, TallyOnChain
+from hotpot.chain.contracts import Contracts
 from hotpot.domain import governance as rules
 from hotpot.domain.canonical import CanonicalError, SettlementRecord
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex, verify
-from hotpot.settlement import repository as repo
+from hotpot.domain.settlement import AnchorRow, TallyOnChain
+from hotpot.governance import repository as governance
+from hotpot.settlement import views
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Verification:
 
 async def proof_for(db: Database, ref_kind: str, ref_id: str) -> Proof | None:
     async with db.read() as conn:
-        row = await repo.record_of(conn, ref_kind, ref_id)
+        row = await views.record_of(conn, ref_kind, ref_id)
     if row is None or row.status == "abandoned":
         return None
     leaves = [from_hex(h) for h in row.leaves]
@@ -98,7 +100,7 @@ async def verify_proof(
 
 @dataclass
 class AnchorVerification:
-    anchor: repo.AnchorRow
+    anchor: AnchorRow
     on_chain: TallyOnChain
     tx_hash: str | None
     valid: bool = False
@@ -116,9 +118,9 @@ async def verify_anchor(
     proposal; and that anchor's weights, outcome and root equal the row's.
     """
     async with db.read() as conn:
-        proposal = await repo.proposal_tally(conn, proposal_id)
-        row = await repo.anchor_of(conn, proposal_id)
-        votes = await repo.proposal_votes(conn, proposal_id)
+        proposal = await governance.proposal_tally(conn, proposal_id)
+        row = await governance.anchor_of(conn, proposal_id)
+        votes = await governance.proposal_votes(conn, proposal_id)
     if proposal is None or row is None:
         return None
     chain_id = from_hex(row.chain_proposal_id)
