@@ -68,7 +68,11 @@ class Chain:
 
 @pytest.fixture
 async def chain(chain_settings: Settings, ctx: AppContext) -> AsyncIterator[Chain]:
-    yield Chain(chain_settings, ctx)
+    own = Chain(chain_settings, ctx)
+    try:
+        yield own
+    finally:
+        await own.client.aclose()
 
 
 class FakeClock:

@@ -153,6 +153,7 @@ async def test_rpc_node_killed_and_restarted_during_settlement(
         await own.settle()  # whatever the outage left pending
         await own.assert_no_drift()
     finally:
+        await own.client.aclose()
         node.stop()
     # The session's node saw none of this; bring it level again for later tests.
     await chain.settle()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -121,3 +121,42 @@ class AnchorRow:
             self.passed,
             self.votes_root.lower(),
         )
+
+
+@dataclass(frozen=True)
+class Proof:
+    ref_kind: str
+    ref_id: str
+    record_cid: str
+    batch_id: str
+    batch_cid: str
+    merkle_root: str
+    leaf: str
+    proof: list[str]
+    status: str
+    tx_hash: str | None
+    block_number: int | None
+
+
+@dataclass
+class Verification:
+    proof: Proof
+    valid: bool
+    checks: dict[str, bool] = field(default_factory=dict)
+    detail: str = ""
+
+
+@dataclass
+class AnchorVerification:
+    anchor: AnchorRow
+    on_chain: TallyOnChain
+    tx_hash: str | None
+    valid: bool = False
+    checks: dict[str, bool] = field(default_factory=dict)
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class WalletSettlement:
+    address: str | None
+    tokens: dict[str, tuple[int, int]]  # token -> (settled units, pending units)

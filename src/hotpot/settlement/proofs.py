@@ -4,7 +4,6 @@ finalized proposal: its anchored tally and votes root against the database."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from uuid import UUID
 
 from hotpot.adapters.database import Database
@@ -13,32 +12,9 @@ from hotpot.chain.contracts import Contracts
 from hotpot.domain import governance as rules
 from hotpot.domain.canonical import CanonicalError, SettlementRecord
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex, verify
-from hotpot.domain.settlement import AnchorRow, TallyOnChain
+from hotpot.domain.settlement import AnchorVerification, Proof, Verification
 from hotpot.governance import repository as governance
 from hotpot.settlement import views
-
-
-@dataclass(frozen=True)
-class Proof:
-    ref_kind: str
-    ref_id: str
-    record_cid: str
-    batch_id: str
-    batch_cid: str
-    merkle_root: str
-    leaf: str
-    proof: list[str]
-    status: str
-    tx_hash: str | None
-    block_number: int | None
-
-
-@dataclass
-class Verification:
-    proof: Proof
-    valid: bool
-    checks: dict[str, bool] = field(default_factory=dict)
-    detail: str = ""
 
 
 async def proof_for(db: Database, ref_kind: str, ref_id: str) -> Proof | None:
@@ -96,16 +72,6 @@ async def verify_proof(
         failed = [name for name, ok in result.checks.items() if not ok]
         result.detail = "failed: " + ", ".join(failed)
     return result
-
-
-@dataclass
-class AnchorVerification:
-    anchor: AnchorRow
-    on_chain: TallyOnChain
-    tx_hash: str | None
-    valid: bool = False
-    checks: dict[str, bool] = field(default_factory=dict)
-    detail: str = ""
 
 
 async def verify_anchor(

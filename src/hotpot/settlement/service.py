@@ -3,7 +3,6 @@ and a wallet's settled/pending split. Refusals are domain errors (`hotpot.domain
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from uuid import UUID
 
 from hotpot.accounts import repository as accounts
@@ -12,18 +11,12 @@ from hotpot.chain.client import ChainError
 from hotpot.chain.contracts import Contracts
 from hotpot.context import AppContext
 from hotpot.domain.errors import NotFound, Unavailable
-from hotpot.domain.settlement import TOKENS
+from hotpot.domain.settlement import TOKENS, Proof, Verification, WalletSettlement
 from hotpot.settlement import repository as repo
 from hotpot.settlement import views
-from hotpot.settlement.proofs import Proof, Verification, proof_for, verify_proof
+from hotpot.settlement.proofs import proof_for, verify_proof
 
 VERIFY_RETRY_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class WalletSettlement:
-    address: str | None
-    tokens: dict[str, tuple[int, int]]  # token -> (settled units, pending units)
 
 
 async def proof(ctx: AppContext, ref_kind: str, ref_id: str) -> Proof:
