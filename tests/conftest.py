@@ -22,6 +22,7 @@ import pytest
 from hotpot.adapters.database import migrate
 from hotpot.adapters.embedded import EmbeddedPostgres, EmbeddedRedis
 from hotpot.app import create_app
+from hotpot.bootstrap import close_context
 from hotpot.config import Settings
 from hotpot.context import AppContext
 from tests.support import World
@@ -132,8 +133,7 @@ async def app_and_ctx(settings: Settings) -> AsyncIterator[tuple[object, AppCont
     app = create_app(settings)
     ctx = app.state.context
     yield app, ctx
-    await ctx.cache.close()
-    await ctx.db.dispose()
+    await close_context(ctx)
 
 
 @pytest.fixture(scope="session")

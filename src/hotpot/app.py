@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
@@ -13,10 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from hotpot.accounts.api import router as accounts_router
-from hotpot.adapters.cache import Cache
-from hotpot.adapters.database import Database
-from hotpot.adapters.ratelimit import RateLimiter
-from hotpot.config import ConfigError, Settings
+from hotpot.bootstrap import build_context, close_context
+from hotpot.config import Settings
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole
 from hotpot.governance.api import router as governance_router
@@ -31,37 +29,47 @@ from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
 from hotpot.sales.api import router as sales_router
 from hotpot.security.passwords import use_profile
-from hotpot.security.pii import PiiVault
 from hotpot.settlement.api import router as settlement_router
 from hotpot.wallets.api import router as wallets_router
+
+__all__ = ["app_from_environment", "build_context", "check_dependencies", "create_app"]
 
 log = structlog.get_logger(__name__)
 
 DEPENDENCY_CHECK_SECONDS = 10.0
 
 
-def build_context(settings: Settings) -> AppContext:
-    if not settings.database_url:
-        raise ConfigError("DATABASE_URL is not set (hotpot serve starts an embedded one)")
-    db = Database(settings.database_url, settings.database_replica_url, settings.db_pool_size)
-    cache = Cache(settings.redis_url, namespace=settings.redis_namespace)
-    return AppContext(
-        settings=settings,
-        db=db,
-        cache=cache,
-        limiter=RateLimiter(cache),
-        vault=PiiVault(settings.encryption_key_bytes),
-    )
+def _dependency_checks(ctx: AppContext) -> list[tuple[str, Callable[[], Awaitable[object]]]]:
+    return [
+        ("database", lambda: ctx.db.ping(1.0)),
+        ("cache", ctx.cache.ping),
+        ("replica", ctx.db.check_replica),
+        ("gauges", lambda: gauges.refresh(ctx)),
+    ]
+
+
+async def check_dependencies(ctx: AppContext) -> list[str]:
+    """One pass over the dependency gauges; the names of the checks that failed.
+
+    A failure never fails a probe nor stops the other checks, but it is logged with its
+    type: a broken gauge must not go quiet.
+    """
+    failed = []
+    for name, check in _dependency_checks(ctx):
+        try:
+            await check()
+        except Exception as exc:
+            failed.append(name)
+            log.warning(
+                "dependency check failed", check=name, error_type=type(exc).__name__, error=str(exc)
+            )
+    return failed
 
 
 async def _watch_dependencies(ctx: AppContext) -> None:
-    """Keep the dependency gauges current; these never fail a probe."""
+    """Keep the dependency gauges current."""
     while True:
-        with contextlib.suppress(Exception):
-            await ctx.db.ping(1.0)
-            await ctx.cache.ping()
-            await ctx.db.check_replica()
-            await gauges.refresh(ctx)
+        await check_dependencies(ctx)
         await asyncio.sleep(DEPENDENCY_CHECK_SECONDS)
 
 
@@ -78,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_watch_dependencies(ctx))]
         stop_relay = asyncio.Event()
-        if settings.settlement_relay_in_process and settings.chain_rpc_urls:
+        if settings.settlement_relay_in_process and ctx.chain is not None:
             from hotpot.settlement.relay import run_relay
 
             tasks.append(asyncio.create_task(run_relay(ctx, stop_relay)))
@@ -90,8 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await ctx.cache.close()
-            await ctx.db.dispose()
+            await close_context(ctx)
 
     app = FastAPI(
         title="The Hot Pot Spot API",

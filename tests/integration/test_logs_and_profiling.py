@@ -10,8 +10,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import structlog.testing
+from sqlalchemy.engine import make_url
 
-from hotpot.app import create_app
+from hotpot.app import check_dependencies, create_app
+from hotpot.bootstrap import build_context, close_context
 from hotpot.telemetry.logging import configure_logging
 from tests.conftest import make_settings
 from tests.support import PASSWORD, World, bearer, ok, unique_email
@@ -125,3 +128,24 @@ async def test_reads_use_the_replica_when_it_answers(database_url: str, world: W
     assert ctx.db.replica is not None
     assert ctx.db.replica.pool.checkedin() >= 1  # the read opened a replica connection
     await ctx.db.dispose()
+
+
+async def test_a_failing_dependency_gauge_is_logged_with_its_type(
+    database_url: str, redis_url: str
+) -> None:
+    # A database that does not exist: the gauges' queries fail for real.
+    missing = make_url(database_url).set(database="hotpot_no_such_database")
+    ctx = build_context(make_settings(missing.render_as_string(hide_password=False), redis_url))
+    try:
+        with structlog.testing.capture_logs() as logs:
+            failed = await check_dependencies(ctx)
+    finally:
+        await close_context(ctx)
+    assert "gauges" in failed
+    gauge_logs = [entry for entry in logs if entry.get("check") == "gauges"]
+    assert len(gauge_logs) == 1
+    assert gauge_logs[0]["event"] == "dependency check failed"
+    assert gauge_logs[0]["log_level"] == "warning"
+    assert gauge_logs[0]["error_type"] not in ("", "Exception")
+    # The cache answered: one failing check does not stop the others.
+    assert "cache" not in failed

@@ -13,10 +13,10 @@ from hotpot.adapters.ipfs import LocalBlockStore
 from hotpot.chain.anvil import EmbeddedAnvil
 from hotpot.chain.client import ChainClient
 from hotpot.chain.contracts import Contracts
-from hotpot.chain.deploy import ensure_deployed
 from hotpot.config import Settings
 from hotpot.context import AppContext
 from hotpot.governance.clock import get_clock
+from hotpot.settlement.deployments import ensure_deployed
 from hotpot.settlement.reconciler import reconcile
 from hotpot.settlement.relay import settle_all
 
@@ -68,7 +68,11 @@ class Chain:
 
 @pytest.fixture
 async def chain(chain_settings: Settings, ctx: AppContext) -> AsyncIterator[Chain]:
-    yield Chain(chain_settings, ctx)
+    own = Chain(chain_settings, ctx)
+    try:
+        yield own
+    finally:
+        await own.client.aclose()
 
 
 class FakeClock:

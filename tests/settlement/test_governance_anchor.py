@@ -19,14 +19,15 @@ import httpx
 from sqlalchemy import update
 
 from hotpot.chain.contracts import Contracts
-from hotpot.chain.deploy import ensure_deployed
 from hotpot.context import AppContext
 from hotpot.domain.governance import EMPTY_VOTES_ROOT, chain_proposal_id
+from hotpot.domain.settlement import AnchorRow
+from hotpot.governance import repository as repo
 from hotpot.governance.tables import governance_anchors
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.holders import account_holder
 from hotpot.ledger.repository import Movement
-from hotpot.settlement import repository as repo
+from hotpot.settlement.deployments import ensure_deployed
 from hotpot.settlement.proofs import verify_anchor
 from hotpot.settlement.reconciler import repair_anchors, repair_gaps
 from hotpot.settlement.relay import StepResult, drain
@@ -107,7 +108,7 @@ async def _finalized_pair(
     return out[0], out[1]
 
 
-async def _row(ctx: AppContext, proposal: str) -> repo.AnchorRow:
+async def _row(ctx: AppContext, proposal: str) -> AnchorRow:
     async with ctx.db.transaction() as conn:
         row = await repo.anchor_of(conn, UUID(proposal))
     assert row is not None

@@ -13,7 +13,7 @@ from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import outbox
 from hotpot.settlement.proofs import proof_for, verify_proof
-from hotpot.settlement.repository import settled_and_pending
+from hotpot.settlement.views import settled_and_pending
 from tests.support import World, bearer, ok
 
 from .conftest import Chain
@@ -106,3 +106,9 @@ async def test_proof_api_is_public_and_verifies_against_the_chain(
     split = ok(await client.get("/api/v1/wallets/me/settlement", headers=bearer(token)))
     assert split["tokens"]["THP"]["pending"] == 0 and split["tokens"]["THP"]["settled"] > 0
     await chain.assert_no_drift()
+    # The session app has no chain configured: verifying is unavailable, not an error.
+    unavailable = await client.get(f"/api/v1/settlement/proofs/order/{order['id']}/verify")
+    assert unavailable.status_code == 503
+    assert unavailable.headers["content-type"].startswith("application/problem+json")
+    assert unavailable.json()["code"] == "chain_unavailable"
+    assert int(unavailable.headers["Retry-After"]) > 0

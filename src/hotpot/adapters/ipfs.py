@@ -104,6 +104,10 @@ class IpfsStore(Protocol):
         """True when the block is stored locally (never fetches from the network)."""
         ...
 
+    async def aclose(self) -> None:
+        """Release what the store holds open (the bootstrap calls it at shutdown)."""
+        ...
+
 
 def _check_payload(data: bytes) -> None:
     if len(data) > MAX_BLOCK_SIZE:
@@ -160,6 +164,9 @@ class LocalBlockStore:
 
     async def has(self, cid: str) -> bool:
         return await asyncio.to_thread(self.path_for(cid).is_file)
+
+    async def aclose(self) -> None:
+        """Nothing to release: every call opens and closes its own file."""
 
     @staticmethod
     def _write_block(path: Path, data: bytes) -> None:

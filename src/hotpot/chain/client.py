@@ -19,7 +19,7 @@ from eth_account import Account
 from eth_typing import ChecksumAddress
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.exceptions import TimeExhausted
+from web3.exceptions import ContractLogicError, TimeExhausted
 
 from hotpot.telemetry.metrics import DEPENDENCY_UP
 
@@ -85,6 +85,11 @@ class ChainClient:
             for url in self.urls
         ]
         self._current = 0
+
+    async def aclose(self) -> None:
+        """Close every node's HTTP session (web3 caches one per provider)."""
+        for node in self._nodes:
+            await node.provider.disconnect()
 
     @property
     def url(self) -> str:
@@ -167,9 +172,9 @@ class ChainClient:
             if gas is None:
                 try:
                     estimate = await w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
-                except Exception as exc:
-                    if _is_transport_error(exc):
-                        raise
+                except ContractLogicError as exc:
+                    # Only the EVM's refusal is a revert; a node's other errors (no funds,
+                    # a bad nonce) keep their type so nobody mistakes them for one.
                     raise TransactionReverted(f"the transaction would revert: {exc}") from exc
                 tx["gas"] = int(estimate * 6 // 5) + 10_000
             else:

@@ -13,8 +13,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from hotpot.chain.client import ChainClient, Receipt
-
-MAX_BATCH = 512
+from hotpot.domain.settlement import Changes, TallyOnChain
 
 
 def selector(signature: str) -> bytes:
@@ -74,35 +73,9 @@ class BatchOnChain:
         return self.merkle_root != b"\x00" * 32
 
 
-@dataclass(frozen=True)
-class TallyOnChain:
-    """`governance_anchor.tallies(proposal_id)`: a zero root means "not anchored"."""
-
-    for_weight: int
-    against_weight: int
-    abstain_weight: int
-    passed: bool
-    votes_root: bytes
-    block_number: int
-
-    @property
-    def anchored(self) -> bool:
-        return self.votes_root != b"\x00" * 32
-
-
 _ANCHOR = "anchor(bytes32,uint256,uint256,uint256,bool,bytes32)"
 _ANCHOR_TYPES = ["bytes32", "uint256", "uint256", "uint256", "bool", "bytes32"]
 _TALLY_ANCHORED = "TallyAnchored(bytes32,uint256,uint256,uint256,bool,bytes32)"
-
-
-@dataclass(frozen=True)
-class Changes:
-    """A batch's net on-chain changes per token: mints (to, units) and burns (from, units)."""
-
-    thp_mints: list[tuple[str, int]]
-    spot_mints: list[tuple[str, int]]
-    thp_burns: list[tuple[str, int]]
-    spot_burns: list[tuple[str, int]]
 
 
 def _split(pairs: list[tuple[str, int]]) -> tuple[list[str], list[int]]:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Query
 
 from hotpot.domain.governance import ProposalKind, ProposalStatus
 from hotpot.governance import service
-from hotpot.governance.clock import ClockDep
 from hotpot.governance.schemas import (
     DishProposalIn,
     NetworkProposalIn,
@@ -19,6 +18,7 @@ from hotpot.governance.schemas import (
     VoteProofOut,
 )
 from hotpot.http.auth import CurrentActor, OwnerOnly
+from hotpot.http.clock import ClockDep
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors

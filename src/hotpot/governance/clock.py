@@ -1,7 +1,8 @@
 """The governance clock: what time it is for voting windows and the timelock.
 
 A `Clock` is a callable returning an aware datetime. Handlers get it through the
-`get_clock` dependency, so tests move time by overriding that dependency
+`get_clock` dependency (`hotpot.http.clock.ClockDep`: the web framework stays at the
+edge), so tests move time by overriding that dependency
 (`app.dependency_overrides[get_clock] = lambda: my_clock`) instead of sleeping.
 The snapshot itself never reads this clock: it is a copy of the committed SPOT
 balances taken inside the database transaction that opens voting.
@@ -11,9 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
-
-from fastapi import Depends
 
 Clock = Callable[[], datetime]
 
@@ -24,6 +22,3 @@ def system_clock() -> datetime:
 
 def get_clock() -> Clock:
     return system_clock
-
-
-ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -246,3 +246,112 @@ async def list_proposals(
     if kind is not None:
         stmt = stmt.where(P.c.kind == kind)
     return list((await conn.execute(stmt)).mappings())
+
+
+# --- the anchor outbox (`governance_anchors`), drained on chain by the settlement relay ---
+
+
+# Kept with the functions it serves, below the rest of this module.
+from hotpot.domain.settlement import AnchorRow  # noqa: E402
+
+_ANCHOR_COLUMNS = [governance_anchors.c[name] for name in AnchorRow.__dataclass_fields__]
+
+
+async def pending_anchors(conn: AsyncConnection, limit: int) -> list[AnchorRow]:
+    """Finalized proposals not yet anchored on chain, oldest first."""
+    rows = await conn.execute(
+        select(*_ANCHOR_COLUMNS)
+        .where(governance_anchors.c.anchored_at.is_(None))
+        .order_by(governance_anchors.c.created_at, governance_anchors.c.proposal_id)
+        .limit(limit)
+    )
+    return [AnchorRow(*row) for row in rows]
+
+
+async def anchored(conn: AsyncConnection, limit: int | None) -> list[AnchorRow]:
+    """Anchored rows, most recently anchored first (all of them when `limit` is None)."""
+    stmt = (
+        select(*_ANCHOR_COLUMNS)
+        .where(governance_anchors.c.anchored_at.is_not(None))
+        .order_by(governance_anchors.c.anchored_at.desc(), governance_anchors.c.proposal_id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [AnchorRow(*row) for row in await conn.execute(stmt)]
+
+
+async def first_anchored_chain_id(conn: AsyncConnection) -> str | None:
+    """The chain proposal id of the oldest anchored tally (None when nothing is anchored)."""
+    value = await conn.scalar(
+        select(governance_anchors.c.chain_proposal_id)
+        .where(governance_anchors.c.anchored_at.is_not(None))
+        .order_by(governance_anchors.c.anchored_at, governance_anchors.c.proposal_id)
+        .limit(1)
+    )
+    return None if value is None else str(value)
+
+
+async def mark_anchored(conn: AsyncConnection, proposal_id: UUID, tx_hash: str | None) -> bool:
+    """Record the anchor; False when another writer recorded it first (guarded UPDATE)."""
+    done = await conn.execute(
+        update(governance_anchors)
+        .where(
+            governance_anchors.c.proposal_id == proposal_id,
+            governance_anchors.c.anchored_at.is_(None),
+        )
+        .values(anchored_at=func.now(), tx_hash=tx_hash)
+    )
+    return bool(done.rowcount)
+
+
+async def mark_unanchored(conn: AsyncConnection, proposal_ids: list[UUID] | None) -> int:
+    """Anchors the chain does not have (any more) go back to pending; None means all."""
+    stmt = (
+        update(governance_anchors)
+        .where(governance_anchors.c.anchored_at.is_not(None))
+        .values(anchored_at=None, tx_hash=None)
+    )
+    if proposal_ids is not None:
+        if not proposal_ids:
+            return 0
+        stmt = stmt.where(governance_anchors.c.proposal_id.in_(list(proposal_ids)))
+    return int((await conn.execute(stmt)).rowcount)
+
+
+async def anchor_of(conn: AsyncConnection, proposal_id: UUID) -> AnchorRow | None:
+    row = (
+        await conn.execute(
+            select(*_ANCHOR_COLUMNS).where(governance_anchors.c.proposal_id == proposal_id)
+        )
+    ).first()
+    return None if row is None else AnchorRow(*row)
+
+
+async def proposal_tally(conn: AsyncConnection, proposal_id: UUID) -> Any:
+    """The final tally stored on the proposal row (None for an unknown proposal)."""
+    P = governance_proposals
+    return (
+        await conn.execute(
+            select(
+                P.c.id,
+                P.c.outcome,
+                P.c.votes_root,
+                P.c.for_units,
+                P.c.against_units,
+                P.c.abstain_units,
+                P.c.vote_count,
+            ).where(P.c.id == proposal_id)
+        )
+    ).first()
+
+
+async def proposal_votes(conn: AsyncConnection, proposal_id: UUID) -> list[tuple[str, str, int]]:
+    """(voter address, choice, weight) of every counted vote of a proposal."""
+    rows = await conn.execute(
+        select(
+            governance_votes.c.voter_address,
+            governance_votes.c.choice,
+            governance_votes.c.weight_units,
+        ).where(governance_votes.c.proposal_id == proposal_id)
+    )
+    return [(a, c, int(w)) for a, c, w in rows]

@@ -15,7 +15,7 @@ from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_balances
 from hotpot.orders.tables import orders
-from hotpot.settlement.repository import backlog as settlement_backlog
+from hotpot.settlement.views import backlog as settlement_backlog
 from hotpot.telemetry.metrics import ORDERS_OPEN, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OWNERSHIP_SHARE
 
 OPEN_STATES = (

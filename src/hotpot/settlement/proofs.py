@@ -4,44 +4,22 @@ finalized proposal: its anchored tally and votes root against the database."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from uuid import UUID
 
 from hotpot.adapters.database import Database
 from hotpot.adapters.ipfs import IpfsError, IpfsStore
-from hotpot.chain.contracts import Contracts, TallyOnChain
+from hotpot.chain.contracts import Contracts
 from hotpot.domain import governance as rules
 from hotpot.domain.canonical import CanonicalError, SettlementRecord
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex, verify
-from hotpot.settlement import repository as repo
-
-
-@dataclass(frozen=True)
-class Proof:
-    ref_kind: str
-    ref_id: str
-    record_cid: str
-    batch_id: str
-    batch_cid: str
-    merkle_root: str
-    leaf: str
-    proof: list[str]
-    status: str
-    tx_hash: str | None
-    block_number: int | None
-
-
-@dataclass
-class Verification:
-    proof: Proof
-    valid: bool
-    checks: dict[str, bool] = field(default_factory=dict)
-    detail: str = ""
+from hotpot.domain.settlement import AnchorVerification, Proof, Verification
+from hotpot.governance import repository as governance
+from hotpot.settlement import views
 
 
 async def proof_for(db: Database, ref_kind: str, ref_id: str) -> Proof | None:
     async with db.read() as conn:
-        row = await repo.record_of(conn, ref_kind, ref_id)
+        row = await views.record_of(conn, ref_kind, ref_id)
     if row is None or row.status == "abandoned":
         return None
     leaves = [from_hex(h) for h in row.leaves]
@@ -96,16 +74,6 @@ async def verify_proof(
     return result
 
 
-@dataclass
-class AnchorVerification:
-    anchor: repo.AnchorRow
-    on_chain: TallyOnChain
-    tx_hash: str | None
-    valid: bool = False
-    checks: dict[str, bool] = field(default_factory=dict)
-    detail: str = ""
-
-
 async def verify_anchor(
     db: Database, contracts: Contracts, proposal_id: UUID
 ) -> AnchorVerification | None:
@@ -116,9 +84,9 @@ async def verify_anchor(
     proposal; and that anchor's weights, outcome and root equal the row's.
     """
     async with db.read() as conn:
-        proposal = await repo.proposal_tally(conn, proposal_id)
-        row = await repo.anchor_of(conn, proposal_id)
-        votes = await repo.proposal_votes(conn, proposal_id)
+        proposal = await governance.proposal_tally(conn, proposal_id)
+        row = await governance.anchor_of(conn, proposal_id)
+        votes = await governance.proposal_votes(conn, proposal_id)
     if proposal is None or row is None:
         return None
     chain_id = from_hex(row.chain_proposal_id)

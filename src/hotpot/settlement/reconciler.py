@@ -20,9 +20,12 @@ import structlog
 
 from hotpot.adapters.database import Database
 from hotpot.chain.contracts import Contracts
-from hotpot.chain.deploy import Deployment
 from hotpot.domain.merkle import from_hex
+from hotpot.domain.settlement import TOKENS
+from hotpot.governance import repository as governance
 from hotpot.settlement import repository as repo
+from hotpot.settlement import views
+from hotpot.settlement.deployments import Deployment
 from hotpot.telemetry.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
@@ -51,7 +54,7 @@ class Report:
 
     def lines(self) -> list[str]:
         out = []
-        for token in repo.TOKENS:
+        for token in TOKENS:
             out.append(
                 f"{token}: chain supply {self.supply_chain.get(token, 0)}, "
                 f"ledger settled {self.supply_settled.get(token, 0)}, "
@@ -70,10 +73,10 @@ class Report:
 async def reconcile(db: Database, contracts: Contracts, concurrency: int = 16) -> Report:
     report = Report()
     async with db.transaction() as conn:
-        settled = await repo.settled_view(conn)
-        pairs = await repo.outbox_addresses(conn)
-        report.backlog, report.oldest_age = await repo.backlog(conn)
-        report.lag = await repo.settlement_lag(conn)
+        settled = await views.settled_view(conn)
+        pairs = await views.outbox_addresses(conn)
+        report.backlog, report.oldest_age = await views.backlog(conn)
+        report.lag = await views.settlement_lag(conn)
     limit = asyncio.Semaphore(concurrency)
 
     async def balance(token: str, address: str) -> tuple[str, str, int]:
@@ -81,13 +84,13 @@ async def reconcile(db: Database, contracts: Contracts, concurrency: int = 16) -
             return token, address, await contracts.balance_of(token, address)
 
     balances = await asyncio.gather(*(balance(t, a) for t, a in pairs))
-    drift = {token: 0 for token in repo.TOKENS}
+    drift = {token: 0 for token in TOKENS}
     for token, address, on_chain in balances:
         ledger = settled.get((token, address), 0)
         if on_chain != ledger:
             drift[token] += abs(on_chain - ledger)
             report.mismatches.append((token, address, on_chain, ledger))
-    for token in repo.TOKENS:
+    for token in TOKENS:
         report.supply_chain[token] = await contracts.total_supply(token)
         report.supply_settled[token] = sum(v for (t, _), v in settled.items() if t == token)
         drift[token] += abs(report.supply_chain[token] - report.supply_settled[token])
@@ -136,7 +139,7 @@ async def repair_anchors(db: Database, contracts: Contracts, *, deep: bool = Fal
     logged, not reset: re-anchoring cannot change it (the contract is once per proposal).
     """
     async with db.transaction() as conn:
-        rows = await repo.anchored(conn, None if deep else RECENT_ANCHORS)
+        rows = await governance.anchored(conn, None if deep else RECENT_ANCHORS)
     missing = []
     for row in rows:
         on_chain = await contracts.tally(from_hex(row.chain_proposal_id))
@@ -146,6 +149,6 @@ async def repair_anchors(db: Database, contracts: Contracts, *, deep: bool = Fal
             log.error("anchored tally differs from the database", proposal=str(row.proposal_id))
     if missing:
         async with db.transaction() as conn:
-            await repo.mark_unanchored(conn, missing)
+            await governance.mark_unanchored(conn, missing)
         log.warning("anchored tallies missing on chain; anchoring again", anchors=len(missing))
     return [str(p) for p in missing]

@@ -28,21 +28,23 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import structlog
 from sqlalchemy import text
 
 from hotpot.adapters.database import Database
-from hotpot.adapters.ipfs import IpfsError, IpfsStore, open_ipfs_store
+from hotpot.adapters.ipfs import IpfsError, IpfsStore
 from hotpot.chain.client import ChainClient, ChainError, TransactionReverted
-from hotpot.chain.contracts import Changes, Contracts
-from hotpot.chain.deploy import Deployment, ensure_deployed
+from hotpot.chain.contracts import Contracts
 from hotpot.config import Settings
+from hotpot.context import AppContext
 from hotpot.domain.canonical import Mint, RecordKind, SettlementRecord, Token, canonical_json
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex
+from hotpot.domain.settlement import AnchorRow, Changes, net_changes, take_batch
+from hotpot.governance import repository as governance
 from hotpot.settlement import repository as repo
+from hotpot.settlement.deployments import Deployment, ensure_deployed, vyper_cache
 from hotpot.telemetry.metrics import DEPENDENCY_UP
 
 log = structlog.get_logger(__name__)
@@ -126,14 +128,14 @@ class Relay:
     async def anchor_pending(self, limit: int = ANCHORS_PER_STEP) -> list[str]:
         """Anchor the oldest un-anchored tallies; the proposal ids recorded as anchored."""
         async with self.db.transaction() as conn:
-            rows = await repo.pending_anchors(conn, limit)
+            rows = await governance.pending_anchors(conn, limit)
         done = []
         for row in rows:
             if await self._anchor(row):
                 done.append(str(row.proposal_id))
         return done
 
-    async def _anchor(self, row: repo.AnchorRow) -> bool:
+    async def _anchor(self, row: AnchorRow) -> bool:
         proposal_id = from_hex(row.chain_proposal_id)
         on_chain = await self.contracts.tally(proposal_id)
         sent: str | None = None
@@ -170,7 +172,7 @@ class Relay:
         # replay of ours met an earlier one).
         tx = await self.contracts.anchor_tx(proposal_id, on_chain.block_number) or sent
         async with self.db.transaction() as conn:
-            recorded = await repo.mark_anchored(conn, row.proposal_id, tx)
+            recorded = await governance.mark_anchored(conn, row.proposal_id, tx)
         if recorded:
             log.info(
                 "tally anchored",
@@ -185,12 +187,12 @@ class Relay:
     async def _build_batch(self) -> str | None:
         size = self.settings.settlement_batch_size
         async with self.db.transaction() as conn:
-            rows = repo.take_batch(await repo.unbatched_rows(conn, size * 4 + 64), size)
+            rows = take_batch(await repo.unbatched_rows(conn, size * 4 + 64), size)
             if not rows:
                 return None
             facts = await repo.purchases_to_record(conn, {(r.ref_kind, r.ref_id) for r in rows})
         batch_id = "0x" + secrets.token_hex(32)
-        changes = repo.net_changes([(r.token, r.address, r.delta) for r in rows])
+        changes = net_changes([(r.token, r.address, r.delta) for r in rows])
         records = [_record(f) for f in facts]
         record_bytes = [r.to_bytes() for r in records]
         record_cids = [await self.store.add(data) for data in record_bytes]
@@ -261,23 +263,6 @@ def _record(facts: repo.PurchaseFacts) -> SettlementRecord:
     )
 
 
-# --- wiring --------------------------------------------------------------------------
-
-
-def chain_client(settings: Settings) -> ChainClient:
-    if not settings.chain_rpc_urls:
-        raise ChainError("CHAIN_RPC_URLS is not set (and no embedded chain was started)")
-    return ChainClient(settings.chain_rpc_urls, settings.effective_relay_private_key)
-
-
-def ipfs_store(settings: Settings) -> IpfsStore:
-    return open_ipfs_store(settings.ipfs_api_url, settings.hotpot_data_dir)
-
-
-def vyper_cache(settings: Settings) -> Path:
-    return settings.hotpot_data_dir / "cache" / "vyper"
-
-
 @contextlib.asynccontextmanager
 async def leadership(db: Database, address: str) -> AsyncIterator[bool]:
     """Yields True while this process holds the relay lock of `address`, else False."""
@@ -300,25 +285,18 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def run_relay(
-    ctx: Any,
-    stop_event: asyncio.Event,
-    *,
-    client: ChainClient | None = None,
-    store: IpfsStore | None = None,
-    reconcile_every: float = 30.0,
+    ctx: AppContext, stop_event: asyncio.Event, *, reconcile_every: float = 30.0
 ) -> None:
     """Lead (or wait to lead) and settle until `stop_event` is set.
 
-    `ctx` is anything with `.settings` and `.db` (the app's AppContext). Failures (chain
-    or IPFS down, a batch that reverts while THP is paused) are logged and retried with
-    exponential backoff up to 30 s; nothing is lost, the rows stay in the outbox.
+    Uses the context's chain client and record store (the bootstrap built them once).
+    Failures (chain or IPFS down, a batch that reverts while THP is paused) are logged and
+    retried with exponential backoff up to 30 s; nothing is lost, the rows stay in the outbox.
     """
     from hotpot.settlement.reconciler import reconcile, repair_anchors, repair_gaps
 
-    settings: Settings = ctx.settings
-    db: Database = ctx.db
-    client = client or chain_client(settings)
-    store = store or ipfs_store(settings)
+    settings, db, store = ctx.settings, ctx.db, ctx.store
+    client = ctx.require_chain()
     backoff = settings.settlement_poll_seconds
     while not stop_event.is_set():
         try:

@@ -1,34 +1,21 @@
-"""Reads and writes of the settlement slice: outbox rows to batch, batches, records, views,
-and the governance anchor outbox (`governance_anchors`) that the relay drains."""
+"""Writes of the settlement slice and the reads they need: outbox rows to batch, batches,
+records and contract deployments. Read views for people and gauges are in `views.py`;
+the governance anchor outbox is governance's (`governance.repository`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.chain.contracts import Changes, TallyOnChain
-from hotpot.governance.tables import governance_anchors, governance_proposals, governance_votes
+from hotpot.chain.contracts import Addresses
+from hotpot.domain.settlement import Changes, OutboxRow, net_changes, record_kind
 from hotpot.ledger.tables import ledger_entries, outbox, purchases
-from hotpot.settlement.tables import settlement_batches, settlement_records
-
-TOKENS = ("THP", "SPOT")
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    token: str
-    address: str
-    delta: int
-    ref_kind: str
-    ref_id: str
+from hotpot.settlement.tables import chain_deployments, settlement_batches, settlement_records
 
 
 async def unbatched_rows(conn: AsyncConnection, limit: int) -> list[OutboxRow]:
@@ -47,42 +34,6 @@ async def unbatched_rows(conn: AsyncConnection, limit: int) -> list[OutboxRow]:
         .limit(limit)
     )
     return [OutboxRow(*row) for row in await conn.execute(stmt)]
-
-
-def take_batch(rows: Sequence[OutboxRow], max_recipients: int) -> list[OutboxRow]:
-    """The longest prefix (in outbox order) touching at most `max_recipients` (token, address)
-    pairs, cut only between two entries' references so a purchase is not split."""
-    taken: list[OutboxRow] = []
-    keys: set[tuple[str, str]] = set()
-    for row in rows:
-        key = (row.token, row.address.lower())
-        if key not in keys and len(keys) >= max_recipients:
-            if taken and (taken[-1].ref_kind, taken[-1].ref_id) != (row.ref_kind, row.ref_id):
-                break
-            if len(keys) >= 512:  # the contract's hard bound per list
-                break
-        keys.add(key)
-        taken.append(row)
-    return taken
-
-
-def net_changes(rows: Sequence[tuple[str, str, int]]) -> Changes:
-    """Net (token, address) deltas of rows, as mints and burns; zero nets are dropped."""
-    net: dict[tuple[str, str], int] = defaultdict(int)
-    for token, address, delta in rows:
-        net[(token, address.lower())] += int(delta)
-    out: dict[str, list[tuple[str, int]]] = {
-        "THP+": [],
-        "SPOT+": [],
-        "THP-": [],
-        "SPOT-": [],
-    }
-    for (token, address), delta in sorted(net.items()):
-        if delta > 0:
-            out[f"{token}+"].append((address, delta))
-        elif delta < 0:
-            out[f"{token}-"].append((address, -delta))
-    return Changes(out["THP+"], out["SPOT+"], out["THP-"], out["SPOT-"])
 
 
 async def batch_changes(conn: AsyncConnection, batch_id: str) -> Changes:
@@ -125,13 +76,13 @@ async def purchases_to_record(
     recorded = await conn.execute(
         select(settlement_records.c.ref_kind, settlement_records.c.ref_id).where(
             func.row(settlement_records.c.ref_kind, settlement_records.c.ref_id).in_(
-                [func.row(_record_kind(k), i) for k, i in facts]
+                [func.row(record_kind(k), i) for k, i in facts]
             )
         )
     )
     done = {(k, i) for k, i in recorded}
     for (kind, ref_id), row in sorted(facts.items()):
-        if (_record_kind(kind), ref_id) in done:
+        if (record_kind(kind), ref_id) in done:
             continue
         mint_rows = await conn.execute(
             select(outbox.c.token, outbox.c.address, outbox.c.delta)
@@ -154,15 +105,6 @@ async def purchases_to_record(
             )
         )
     return found
-
-
-def _record_kind(ref_kind: str) -> str:
-    """Ledger ref kinds to record kinds: a walk-in sale is published as a receipt."""
-    return "receipt" if ref_kind == "sale" else ref_kind
-
-
-def ledger_ref_kind(record_kind: str) -> str:
-    return "sale" if record_kind == "receipt" else record_kind
 
 
 async def create_batch(
@@ -249,60 +191,6 @@ async def mark_unsettled(conn: AsyncConnection, batch_ids: Sequence[str]) -> Non
     )
 
 
-async def settled_view(conn: AsyncConnection) -> dict[tuple[str, str], int]:
-    """Sum of settled deltas per (token, address) — what the chain must show."""
-    rows = await conn.execute(
-        select(outbox.c.token, func.lower(outbox.c.address), func.sum(outbox.c.delta))
-        .where(outbox.c.settled_at.is_not(None))
-        .group_by(outbox.c.token, func.lower(outbox.c.address))
-    )
-    return {(t, a): int(s) for t, a, s in rows}
-
-
-async def outbox_addresses(conn: AsyncConnection) -> list[tuple[str, str]]:
-    rows = await conn.execute(select(outbox.c.token, func.lower(outbox.c.address)).distinct())
-    return [(t, a) for t, a in rows]
-
-
-async def settled_and_pending(conn: AsyncConnection, address: str) -> dict[str, tuple[int, int]]:
-    """Per token: (units settled on chain, units still pending) for one chain address."""
-    settled = func.coalesce(func.sum(outbox.c.delta).filter(outbox.c.settled_at.is_not(None)), 0)
-    pending = func.coalesce(func.sum(outbox.c.delta).filter(outbox.c.settled_at.is_(None)), 0)
-    rows = await conn.execute(
-        select(outbox.c.token, settled, pending)
-        # Exact match: outbox addresses are copied from the wallet rows and settings, so
-        # the (address, token) index serves this instead of a scan of the whole outbox.
-        .where(outbox.c.address == address)
-        .group_by(outbox.c.token)
-    )
-    found = {token: (0, 0) for token in TOKENS}
-    found.update({t: (int(s), int(p)) for t, s, p in rows})
-    return found
-
-
-async def backlog(conn: AsyncConnection) -> tuple[int, float]:
-    """(unsettled rows, age in seconds of the oldest one)."""
-    row = (
-        await conn.execute(
-            select(
-                func.count(),
-                func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0),
-            ).where(outbox.c.settled_at.is_(None))
-        )
-    ).one()
-    return int(row[0]), float(row[1])
-
-
-async def settlement_lag(conn: AsyncConnection) -> float:
-    value = await conn.scalar(
-        select(func.extract("epoch", outbox.c.settled_at - outbox.c.created_at))
-        .where(outbox.c.settled_at.is_not(None))
-        .order_by(outbox.c.settled_at.desc(), outbox.c.id.desc())
-        .limit(1)
-    )
-    return float(value or 0)
-
-
 async def settled_batches_after(
     conn: AsyncConnection, deployment_id: int, block: int | None = None
 ) -> list[Any]:
@@ -316,146 +204,95 @@ async def settled_batches_after(
     return list(rows)
 
 
-async def record_of(conn: AsyncConnection, ref_kind: str, ref_id: str) -> Any:
-    return (
-        await conn.execute(
-            select(
-                settlement_records.c.leaf_index,
-                settlement_records.c.cid.label("record_cid"),
-                settlement_batches,
-            )
-            .join(
-                settlement_batches,
-                settlement_batches.c.batch_id == settlement_records.c.batch_id,
-            )
-            .where(
-                settlement_records.c.ref_kind == ref_kind,
-                settlement_records.c.ref_id == ref_id,
-            )
-        )
-    ).first()
-
-
-# --- governance anchors -------------------------------------------------------------------
+# --- contract deployments -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class AnchorRow:
-    proposal_id: UUID
-    chain_proposal_id: str  # bytes32, 0x-hex
-    votes_root: str  # bytes32, 0x-hex
-    for_units: int
-    against_units: int
-    abstain_units: int
-    passed: bool
-    vote_count: int
-    anchored_at: datetime | None
-    tx_hash: str | None
-
-    def matches(self, on_chain: TallyOnChain) -> bool:
-        """The tally on chain is the one the database finalized."""
-        return (
-            on_chain.for_weight,
-            on_chain.against_weight,
-            on_chain.abstain_weight,
-            on_chain.passed,
-            "0x" + on_chain.votes_root.hex(),
-        ) == (
-            self.for_units,
-            self.against_units,
-            self.abstain_units,
-            self.passed,
-            self.votes_root.lower(),
-        )
+class Deployment:
+    id: int
+    chain_id: int
+    addresses: Addresses
+    block_number: int
+    created: bool  # True when this call deployed the contracts
 
 
-_ANCHOR_COLUMNS = [governance_anchors.c[name] for name in AnchorRow.__dataclass_fields__]
-
-
-async def pending_anchors(conn: AsyncConnection, limit: int) -> list[AnchorRow]:
-    """Finalized proposals not yet anchored on chain, oldest first."""
-    rows = await conn.execute(
-        select(*_ANCHOR_COLUMNS)
-        .where(governance_anchors.c.anchored_at.is_(None))
-        .order_by(governance_anchors.c.created_at, governance_anchors.c.proposal_id)
-        .limit(limit)
-    )
-    return [AnchorRow(*row) for row in rows]
-
-
-async def anchored(conn: AsyncConnection, limit: int | None) -> list[AnchorRow]:
-    """Anchored rows, most recently anchored first (all of them when `limit` is None)."""
-    stmt = (
-        select(*_ANCHOR_COLUMNS)
-        .where(governance_anchors.c.anchored_at.is_not(None))
-        .order_by(governance_anchors.c.anchored_at.desc(), governance_anchors.c.proposal_id)
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [AnchorRow(*row) for row in await conn.execute(stmt)]
-
-
-async def mark_anchored(conn: AsyncConnection, proposal_id: UUID, tx_hash: str | None) -> bool:
-    """Record the anchor; False when another writer recorded it first (guarded UPDATE)."""
-    done = await conn.execute(
-        update(governance_anchors)
-        .where(
-            governance_anchors.c.proposal_id == proposal_id,
-            governance_anchors.c.anchored_at.is_(None),
-        )
-        .values(anchored_at=func.now(), tx_hash=tx_hash)
-    )
-    return bool(done.rowcount)
-
-
-async def mark_unanchored(conn: AsyncConnection, proposal_ids: Sequence[UUID] | None) -> int:
-    """Anchors the chain does not have (any more) go back to pending; None means all."""
-    stmt = (
-        update(governance_anchors)
-        .where(governance_anchors.c.anchored_at.is_not(None))
-        .values(anchored_at=None, tx_hash=None)
-    )
-    if proposal_ids is not None:
-        if not proposal_ids:
-            return 0
-        stmt = stmt.where(governance_anchors.c.proposal_id.in_(list(proposal_ids)))
-    return int((await conn.execute(stmt)).rowcount)
-
-
-async def anchor_of(conn: AsyncConnection, proposal_id: UUID) -> AnchorRow | None:
+async def current_deployment(conn: AsyncConnection, chain_id: int) -> Deployment | None:
     row = (
         await conn.execute(
-            select(*_ANCHOR_COLUMNS).where(governance_anchors.c.proposal_id == proposal_id)
+            select(chain_deployments)
+            .where(chain_deployments.c.chain_id == chain_id)
+            .order_by(chain_deployments.c.id.desc())
+            .limit(1)
         )
     ).first()
-    return None if row is None else AnchorRow(*row)
-
-
-async def proposal_tally(conn: AsyncConnection, proposal_id: UUID) -> Any:
-    """The final tally stored on the proposal row (None for an unknown proposal)."""
-    P = governance_proposals
-    return (
-        await conn.execute(
-            select(
-                P.c.id,
-                P.c.outcome,
-                P.c.votes_root,
-                P.c.for_units,
-                P.c.against_units,
-                P.c.abstain_units,
-                P.c.vote_count,
-            ).where(P.c.id == proposal_id)
-        )
-    ).first()
-
-
-async def proposal_votes(conn: AsyncConnection, proposal_id: UUID) -> list[tuple[str, str, int]]:
-    """(voter address, choice, weight) of every counted vote of a proposal."""
-    rows = await conn.execute(
-        select(
-            governance_votes.c.voter_address,
-            governance_votes.c.choice,
-            governance_votes.c.weight_units,
-        ).where(governance_votes.c.proposal_id == proposal_id)
+    if row is None:
+        return None
+    return Deployment(
+        id=int(row.id),
+        chain_id=int(row.chain_id),
+        addresses=Addresses(row.thp, row.spot, row.registry, row.anchor),
+        block_number=int(row.block_number),
+        created=False,
     )
-    return [(a, c, int(w)) for a, c, w in rows]
+
+
+async def oldest_settled_batch(conn: AsyncConnection, deployment_id: int) -> str | None:
+    value = await conn.scalar(
+        select(settlement_batches.c.batch_id)
+        .where(
+            settlement_batches.c.deployment_id == deployment_id,
+            settlement_batches.c.status == "settled",
+        )
+        .order_by(settlement_batches.c.settled_at, settlement_batches.c.batch_id)
+        .limit(1)
+    )
+    return None if value is None else str(value)
+
+
+async def record_deployment(
+    conn: AsyncConnection,
+    *,
+    chain_id: int,
+    deployer: str,
+    addresses: Addresses,
+    source_hash: str,
+    block_number: int,
+) -> int:
+    new_id = await conn.scalar(
+        insert(chain_deployments)
+        .values(
+            chain_id=chain_id,
+            deployer=deployer,
+            thp=addresses.thp,
+            spot=addresses.spot,
+            registry=addresses.registry,
+            anchor=addresses.anchor,
+            source_hash=source_hash,
+            block_number=block_number,
+        )
+        .returning(chain_deployments.c.id)
+    )
+    return int(new_id)
+
+
+async def abandon_other_deployments(conn: AsyncConnection, deployment_id: int) -> int:
+    """Batches of older deployments no longer exist on chain: their rows settle again."""
+    stale = select(settlement_batches.c.batch_id).where(
+        settlement_batches.c.deployment_id != deployment_id,
+        settlement_batches.c.status != "abandoned",
+    )
+    ids = [row.batch_id for row in await conn.execute(stale)]
+    if not ids:
+        return 0
+    await conn.execute(delete(settlement_records).where(settlement_records.c.batch_id.in_(ids)))
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.batch_id.in_(ids))
+        .values(batch_id=None, settled_at=None, tx_hash=None, block_number=None)
+    )
+    await conn.execute(
+        update(settlement_batches)
+        .where(settlement_batches.c.batch_id.in_(ids))
+        .values(status="abandoned")
+    )
+    return len(ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from hotpot.settlement.proofs import Proof
+from hotpot.domain.settlement import Proof
 
 # The proof is answered as the service builds it (a dataclass pydantic can serialise).
 ProofOut = Proof

@@ -1,4 +1,5 @@
-"""The `hotpot` command."""
+"""The `hotpot` command: serving, migrations and the configuration check; the settlement,
+chain and receipts commands are in their own modules of this package."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from hotpot.cli_support import settings_or_exit
-from hotpot.config import ConfigError, Settings
+from hotpot.cli import chain, receipts, settlement
+from hotpot.cli.support import settings_or_exit
+from hotpot.config import ConfigError
 
 app = typer.Typer(help="The Hot Pot Spot platform.", no_args_is_help=True)
 
@@ -21,7 +23,7 @@ def serve(
 ) -> None:
     """Run the API. With no DATABASE_URL/REDIS_URL it starts embedded servers in the data dir."""
     from hotpot.adapters.embedded import EmbeddedServerError
-    from hotpot.runtime import serve as run
+    from hotpot.serve import serve as run
 
     settings = settings_or_exit()
     updates: dict[str, object] = {}
@@ -42,7 +44,7 @@ def migrate(
 ) -> None:
     """Apply database migrations (DATABASE_URL, or the embedded server when unset)."""
     from hotpot.adapters.database import migrate as upgrade
-    from hotpot.runtime import embedded_services
+    from hotpot.adapters.embedded_services import embedded_services
     from hotpot.telemetry.logging import configure_logging
 
     settings = settings_or_exit()
@@ -57,7 +59,7 @@ def migrate(
 def downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. base")]) -> None:
     """Roll database migrations back to REVISION."""
     from hotpot.adapters.database import downgrade as down
-    from hotpot.runtime import embedded_services
+    from hotpot.adapters.embedded_services import embedded_services
     from hotpot.telemetry.logging import configure_logging
 
     settings = settings_or_exit()
@@ -79,43 +81,11 @@ def check_config() -> None:
     typer.echo("configuration ok")
 
 
-from hotpot.chain.cli import chain_app  # noqa: E402
-from hotpot.settlement import cli as settlement_cli  # noqa: E402
-
-app.add_typer(chain_app, name="chain")
-app.command()(settlement_cli.worker)
-app.command()(settlement_cli.reconcile)
-app.command()(settlement_cli.verify)
-
-
-receipts_app = typer.Typer(help="Walk-in receipts.", no_args_is_help=True)
-app.add_typer(receipts_app, name="receipts")
-
-
-@receipts_app.command("expire")
-def expire_receipts() -> None:
-    """Expire every live receipt past its deadline; their custody shares join the pool."""
-    import asyncio
-
-    from hotpot.app import build_context
-    from hotpot.runtime import embedded_services
-    from hotpot.sales.expiry import expire_receipts as expire
-    from hotpot.sales.schemas import ExpiryOut
-    from hotpot.telemetry.logging import configure_logging
-
-    settings = settings_or_exit()
-    configure_logging(settings.log_level)
-
-    async def run(running: Settings) -> str:
-        ctx = build_context(running)
-        try:
-            return ExpiryOut.model_validate(await expire(ctx)).model_dump_json()
-        finally:
-            await ctx.cache.close()
-            await ctx.db.dispose()
-
-    with embedded_services(settings, with_redis=False) as running:
-        typer.echo(asyncio.run(run(running)))
+app.add_typer(chain.chain_app, name="chain")
+app.command()(settlement.worker)
+app.command()(settlement.reconcile)
+app.command()(settlement.verify)
+app.add_typer(receipts.receipts_app, name="receipts")
 
 
 def main() -> None:
