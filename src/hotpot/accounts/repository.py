@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -123,3 +124,13 @@ async def account_for_update(
         .with_for_update()
     )
     return (await conn.execute(stmt)).mappings().first()
+
+
+async def wallet_addresses(conn: AsyncConnection, account_ids: Iterable[UUID]) -> dict[UUID, str]:
+    """The wallet address of each account that has one (one query for all of them)."""
+    rows = await conn.execute(
+        select(accounts.c.id, accounts.c.wallet_address).where(
+            accounts.c.id.in_(list(account_ids)), accounts.c.wallet_address.is_not(None)
+        )
+    )
+    return {account_id: address for account_id, address in rows if address}

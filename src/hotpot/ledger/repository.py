@@ -20,6 +20,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
+from hotpot.accounts import repository as accounts_repo
 from hotpot.accounts.tables import accounts
 from hotpot.config import Settings
 from hotpot.ledger.holders import (
@@ -184,14 +185,9 @@ async def addresses_of(
                 raise ValueError(f"unknown holder {holder!r}")
             account_ids[account_id] = holder
     if account_ids:
-        rows = await conn.execute(
-            select(accounts.c.id, accounts.c.wallet_address).where(
-                accounts.c.id.in_(list(account_ids))
-            )
-        )
-        for account_id, address in rows:
-            if address:
-                found[account_ids[account_id]] = address
+        wallets = await accounts_repo.wallet_addresses(conn, account_ids)
+        for account_id, address in wallets.items():
+            found[account_ids[account_id]] = address
     missing = [holder for holder in account_ids.values() if holder not in found]
     if missing:
         raise HolderWithoutAddress(f"no wallet address for {', '.join(sorted(missing))}")
