@@ -61,7 +61,8 @@ class TransactionLost(TimeExhausted):
 async def _receipt(w3: AsyncWeb3[Any], tx_hash: Any, patience: float) -> Any:
     """Wait for the receipt; give up at once when the node has forgotten the transaction.
 
-    A node restarted from an older state has neither the receipt nor the transaction: waiting
+    A node restarted from an older state has neither the receipt nor the transaction (or
+    holds it behind a nonce gap, when the nonce was read before the restart): waiting
     out `patience` would stall settlement for nothing. Both end as a transport error, so the
     caller's retry sends again (a new transaction: the effect is made idempotent above us).
     """
@@ -72,9 +73,12 @@ async def _receipt(w3: AsyncWeb3[Any], tx_hash: Any, patience: float) -> Any:
         except TransactionNotFound:
             pass
         try:
-            await w3.eth.get_transaction(tx_hash)
+            tx = await w3.eth.get_transaction(tx_hash)
         except TransactionNotFound as exc:
             raise TransactionLost(f"the node lost transaction {tx_hash.hex()}") from exc
+        # Its nonce read before the restart, it waits behind a gap that nothing will fill.
+        if tx["nonce"] > await w3.eth.get_transaction_count(tx["from"], "latest"):
+            raise TransactionLost(f"transaction {tx_hash.hex()} waits behind a nonce gap")
         if asyncio.get_running_loop().time() > deadline:
             raise TimeExhausted(f"no receipt for {tx_hash.hex()} in {patience} s")
         await asyncio.sleep(0.05)
