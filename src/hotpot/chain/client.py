@@ -19,7 +19,7 @@ from eth_account import Account
 from eth_typing import ChecksumAddress
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.exceptions import ContractLogicError, TimeExhausted
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound
 
 from hotpot.telemetry.metrics import DEPENDENCY_UP
 
@@ -52,6 +52,36 @@ def _is_transport_error(exc: BaseException) -> bool:
         "ClientPayloadError",
         "ClientResponseError",
     }
+
+
+class TransactionLost(TimeExhausted):
+    """The node no longer knows a transaction it accepted (restarted from an older state)."""
+
+
+async def _receipt(w3: AsyncWeb3[Any], tx_hash: Any, patience: float) -> Any:
+    """Wait for the receipt; give up at once when the node has forgotten the transaction.
+
+    A node restarted from an older state has neither the receipt nor the transaction (or
+    holds it behind a nonce gap, when the nonce was read before the restart): waiting
+    out `patience` would stall settlement for nothing. Both end as a transport error, so the
+    caller's retry sends again (a new transaction: the effect is made idempotent above us).
+    """
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        try:
+            return await w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            pass
+        try:
+            tx = await w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound as exc:
+            raise TransactionLost(f"the node lost transaction {tx_hash.hex()}") from exc
+        # Its nonce read before the restart, it waits behind a gap that nothing will fill.
+        if tx["nonce"] > await w3.eth.get_transaction_count(tx["from"], "latest"):
+            raise TransactionLost(f"transaction {tx_hash.hex()} waits behind a nonce gap")
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeExhausted(f"no receipt for {tx_hash.hex()} in {patience} s")
+        await asyncio.sleep(0.05)
 
 
 @dataclass(frozen=True)
@@ -140,7 +170,13 @@ class ChainClient:
 
     async def eth_call(self, to: str, data: bytes) -> bytes:
         tx: Any = {"to": AsyncWeb3.to_checksum_address(to), "data": data}
-        return bytes(await self.call(lambda w3: w3.eth.call(tx)))
+        raw = bytes(await self.call(lambda w3: w3.eth.call(tx)))
+        if not raw:
+            # Every view we call returns data: nothing means no code at `to`, a chain that
+            # lost the deployment (a node restarted from an older state). A ChainError, so
+            # the relay retries and deploy finds the reset, instead of a decoding crash.
+            raise ChainError(f"empty answer from {to}: no contract there (chain reset?)")
+        return raw
 
     async def get_logs(self, params: dict[str, Any]) -> list[Any]:
         return list(await self.call(lambda w3: w3.eth.get_logs(params)))  # type: ignore[arg-type]
@@ -181,9 +217,7 @@ class ChainClient:
                 tx["gas"] = gas
             signed = self.account.sign_transaction(tx)
             tx_hash = await w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = await w3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=wait, poll_latency=0.05
-            )
+            receipt = await _receipt(w3, tx_hash, wait)
             return Receipt(
                 tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
                 block_number=int(receipt["blockNumber"]),

@@ -314,7 +314,10 @@ async def run_relay(
                 while not stop_event.is_set():
                     done = await relay.step()
                     if time.monotonic() - last_check >= reconcile_every:
-                        await reconcile(db, relay.contracts)
+                        if not (await reconcile(db, relay.contracts)).healthy:
+                            # A node restarted from an older state lost batches recorded as
+                            # settled; once it has mined past them only a deep check sees them.
+                            await repair_gaps(db, relay.contracts, deployment, deep=True)
                         last_check = time.monotonic()
                     if done.idle:
                         await _wait(stop_event, settings.settlement_poll_seconds)
