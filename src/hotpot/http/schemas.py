@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import Field
 
+from hotpot.domain.results import Slice
 from hotpot.validation import Out
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Out)
 
 
 class Page(Out, Generic[T]):
@@ -28,4 +30,14 @@ def page_of(items: list[T], limit: int, offset: int) -> Page[T]:
         limit=limit,
         offset=offset,
         next_offset=offset + limit if has_more else None,
+    )
+
+
+def page_from(found: Slice[Any], model: type[M], limit: int, offset: int) -> Page[M]:
+    """The page of response models for a service's Slice of domain values."""
+    return Page[model](  # type: ignore[valid-type]
+        items=[model.model_validate(value) for value in found.items],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if found.has_more else None,
     )
