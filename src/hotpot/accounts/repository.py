@@ -90,3 +90,8 @@ async def consume_nonce(conn: AsyncConnection, nonce: str) -> bool:
         .returning(siwe_nonces.c.nonce)
     )
     return row.first() is not None
+
+
+async def ids_with_role(conn: AsyncConnection, role: str) -> list[UUID]:
+    rows = await conn.execute(select(accounts.c.id).where(accounts.c.role == role))
+    return list(rows.scalars())

@@ -226,3 +226,28 @@ async def history(conn: AsyncConnection, holder: str, limit: int, offset: int) -
         .offset(offset)
     )
     return list((await conn.execute(stmt)).mappings())
+
+
+async def held_by(conn: AsyncConnection, holders: Sequence[str], token: str) -> int:
+    """The units of `token` the named holders hold together."""
+    if not holders:
+        return 0
+    value = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_balances.c.units), 0)).where(
+            ledger_balances.c.holder.in_(list(holders)), ledger_balances.c.token == token
+        )
+    )
+    return int(value or 0)
+
+
+async def outbox_backlog(conn: AsyncConnection) -> tuple[int, float]:
+    """(unsettled outbox rows, age in seconds of the oldest one)."""
+    row = (
+        await conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0),
+            ).where(outbox.c.settled_at.is_(None))
+        )
+    ).one()
+    return int(row[0]), float(row[1])
