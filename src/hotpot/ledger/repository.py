@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -251,3 +251,11 @@ async def outbox_backlog(conn: AsyncConnection) -> tuple[int, float]:
         )
     ).one()
     return int(row[0]), float(row[1])
+
+
+def positive_balances(token: str) -> Select[tuple[str, int]]:
+    """(holder, units) of every positive balance of `token`, as a query to embed: the
+    governance snapshot copies it in one INSERT ... SELECT (one consistent state)."""
+    return select(ledger_balances.c.holder, ledger_balances.c.units).where(
+        ledger_balances.c.token == token, ledger_balances.c.units > 0
+    )
