@@ -134,3 +134,8 @@ async def wallet_addresses(conn: AsyncConnection, account_ids: Iterable[UUID]) -
         )
     )
     return {account_id: address for account_id, address in rows if address}
+
+
+async def ids_with_role(conn: AsyncConnection, role: str) -> list[UUID]:
+    rows = await conn.execute(select(accounts.c.id).where(accounts.c.role == role))
+    return list(rows.scalars())

@@ -16,11 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 from hotpot.domain.canonical import canonical_json
 from hotpot.domain.merkle import MerkleTree, keccak256
 from hotpot.domain.stake import StakeRole
-from hotpot.domain.tokenomics import BPS_DENOMINATOR, require_non_negative
+from hotpot.domain.tokenomics import BPS_DENOMINATOR, TokenomicsChange, require_non_negative
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -314,6 +315,17 @@ def proposal_status(
     return ProposalStatus.EXECUTABLE
 
 
+def executable_at(
+    kind: ProposalKind,
+    window: VotingWindow | None,
+    settings: GovernanceSettings = DEFAULT_GOVERNANCE,
+) -> datetime | None:
+    """When a network proposal may first execute (close + timelock); None for a dish."""
+    if not kind.is_network or window is None:
+        return None
+    return window.closes_at + settings.timelock
+
+
 class ExecutionRefused(ValueError):
     def __init__(self, status: ProposalStatus, message: str) -> None:
         self.status = status
@@ -400,3 +412,84 @@ def chain_proposal_id(proposal_uuid_bytes: bytes) -> bytes:
     if len(proposal_uuid_bytes) != 16:
         raise ValueError("a proposal id is a 16-byte UUID")
     return proposal_uuid_bytes.rjust(32, b"\x00")
+
+
+# --- what the governance service answers with -------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountedTally(Tally):
+    """A tally as a proposal shows it, with how many votes were cast."""
+
+    vote_count: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal as it stands at one moment (its status and tally depend on `now`)."""
+
+    id: UUID
+    kind: ProposalKind
+    status: ProposalStatus
+    title: str
+    description: str
+    proposer_id: UUID
+    menu_item_id: UUID | None
+    tokenomics_change: TokenomicsChange | None
+    voting_hours: int
+    opens_at: datetime | None
+    closes_at: datetime | None
+    executable_at: datetime | None
+    snapshot_at: datetime | None
+    tally: CountedTally | None  # the live tally; None before voting opens
+    finalized_at: datetime | None
+    votes_root: str | None
+    executed_at: datetime | None
+    tokenomics_version: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One counted vote, as recorded: who, with which wallet, which choice, what weight."""
+
+    proposal_id: UUID
+    voter_id: UUID
+    voter_address: str
+    choice: VoteChoice
+    weight_units: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VoteProof:
+    """What a voter needs to check their vote against the anchored votes root."""
+
+    proposal_id: UUID
+    votes_root: str
+    leaf: str  # keccak256(keccak256(record)), 0x-hex
+    record: str  # the canonical JSON record of the vote
+    proof: tuple[str, ...]
+
+
+def prove_vote(
+    proposal_id: UUID,
+    votes_root: str,
+    votes: Iterable[tuple[str, VoteChoice, int]],
+    vote: tuple[str, VoteChoice, int],
+) -> VoteProof:
+    """The Merkle proof that `vote` (address, choice, weight) is one of `votes`."""
+    ordered = ordered_votes(votes)
+    tree = votes_tree(str(proposal_id), ordered)
+    address = vote[0]
+    addresses = [voter for voter, _, _ in ordered]
+    if tree is None or address not in addresses:
+        raise ValueError(f"{address} is not among the votes of proposal {proposal_id}")
+    index = addresses.index(address)
+    return VoteProof(
+        proposal_id=proposal_id,
+        votes_root=votes_root,
+        leaf="0x" + tree.leaf(index).hex(),
+        record=vote_record(str(proposal_id), *vote).decode(),
+        proof=tuple("0x" + node.hex() for node in tree.proof(index)),
+    )

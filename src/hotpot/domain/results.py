@@ -23,3 +23,8 @@ class Slice(Generic[T]):
 
     items: list[T]
     has_more: bool
+
+    @classmethod
+    def of(cls, fetched: list[T], limit: int) -> Slice[T]:
+        """From `limit + 1` fetched items: the first `limit`, and whether another followed."""
+        return cls(fetched[:limit], len(fetched) > limit)

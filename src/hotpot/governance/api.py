@@ -1,4 +1,4 @@
-"""HTTP routes of the governance slice."""
+"""HTTP routes of the governance slice: domain values in, response models out."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query
 
 from hotpot.domain.governance import ProposalKind, ProposalStatus
-from hotpot.governance import service
+from hotpot.governance import outcome, proposals, voting
 from hotpot.governance.schemas import (
     DishProposalIn,
     NetworkProposalIn,
@@ -22,7 +22,7 @@ from hotpot.http.clock import ClockDep
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
-from hotpot.http.schemas import Page, page_of
+from hotpot.http.schemas import Page, page_from
 
 router = APIRouter(prefix="/api/v1/governance", tags=["governance"], responses=errors(422))
 
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/v1/governance", tags=["governance"], responses=e
     summary="propose a dish (the network owner or a BigStack holder)",
 )
 async def propose_dish(body: DishProposalIn, ctx: Ctx, actor: CurrentActor) -> ProposalOut:
-    return await service.propose_dish(ctx, actor, body)
+    return ProposalOut.model_validate(await proposals.propose_dish(ctx, actor, body))
 
 
 @router.post(
@@ -51,7 +51,7 @@ async def propose(
     clock: ClockDep,
     actor: CurrentActor,
 ) -> ProposalOut:
-    return await service.propose_network(ctx, clock, actor, body)
+    return ProposalOut.model_validate(await proposals.propose_network(ctx, clock, actor, body))
 
 
 @router.get("/proposals", response_model=Page[ProposalOut])
@@ -62,13 +62,13 @@ async def list_proposals(
     status: Annotated[ProposalStatus | None, Query()] = None,
     kind: Annotated[ProposalKind | None, Query()] = None,
 ) -> Page[ProposalOut]:
-    items = await service.list_proposals(ctx, clock, status, kind, paging.limit, paging.offset)
-    return page_of(items, paging.limit, paging.offset)
+    found = await proposals.list_proposals(ctx, clock, status, kind, paging.limit, paging.offset)
+    return page_from(found, ProposalOut, paging.limit, paging.offset)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut, responses=errors(404))
 async def get_proposal(proposal_id: UUID, ctx: Ctx, clock: ClockDep) -> ProposalOut:
-    return await service.get_proposal(ctx, clock, proposal_id)
+    return ProposalOut.model_validate(await proposals.get_proposal(ctx, clock, proposal_id))
 
 
 @router.post(
@@ -78,7 +78,7 @@ async def get_proposal(proposal_id: UUID, ctx: Ctx, clock: ClockDep) -> Proposal
     summary="open a dish vote and take the SPOT snapshot (owner; a retry is harmless)",
 )
 async def open_proposal(proposal_id: UUID, ctx: Ctx, clock: ClockDep, _: OwnerOnly) -> ProposalOut:
-    return await service.open_proposal(ctx, clock, proposal_id)
+    return ProposalOut.model_validate(await proposals.open_proposal(ctx, clock, proposal_id))
 
 
 @router.post(
@@ -90,13 +90,13 @@ async def open_proposal(proposal_id: UUID, ctx: Ctx, clock: ClockDep, _: OwnerOn
 async def vote(
     proposal_id: UUID, body: VoteIn, ctx: Ctx, clock: ClockDep, actor: CurrentActor
 ) -> VoteOut:
-    return await service.vote(ctx, clock, actor, proposal_id, body.choice)
+    return VoteOut.model_validate(await voting.vote(ctx, clock, actor, proposal_id, body.choice))
 
 
 @router.get("/proposals/{proposal_id}/votes", response_model=Page[VoteOut], responses=errors(404))
 async def list_votes(proposal_id: UUID, ctx: Ctx, paging: Paging) -> Page[VoteOut]:
-    items = await service.list_votes(ctx, proposal_id, paging.limit, paging.offset)
-    return page_of(items, paging.limit, paging.offset)
+    found = await voting.list_votes(ctx, proposal_id, paging.limit, paging.offset)
+    return page_from(found, VoteOut, paging.limit, paging.offset)
 
 
 @router.get(
@@ -106,7 +106,7 @@ async def list_votes(proposal_id: UUID, ctx: Ctx, paging: Paging) -> Page[VoteOu
     summary="the Merkle proof that a vote is in the anchored votes root",
 )
 async def vote_proof(proposal_id: UUID, voter_id: UUID, ctx: Ctx) -> VoteProofOut:
-    return await service.vote_proof(ctx, proposal_id, voter_id)
+    return VoteProofOut.model_validate(await voting.vote_proof(ctx, proposal_id, voter_id))
 
 
 @router.post(
@@ -116,7 +116,7 @@ async def vote_proof(proposal_id: UUID, voter_id: UUID, ctx: Ctx) -> VoteProofOu
     summary="after the close: store the tally and votes root, queue the chain anchor",
 )
 async def finalize(proposal_id: UUID, ctx: Ctx, clock: ClockDep, _: OwnerOnly) -> ProposalOut:
-    return await service.finalize(ctx, clock, proposal_id)
+    return ProposalOut.model_validate(await outcome.finalize(ctx, clock, proposal_id))
 
 
 @router.post(
@@ -126,4 +126,4 @@ async def finalize(proposal_id: UUID, ctx: Ctx, clock: ClockDep, _: OwnerOnly) -
     summary="execute a passed network proposal after its timelock (owner; once)",
 )
 async def execute(proposal_id: UUID, ctx: Ctx, clock: ClockDep, actor: OwnerOnly) -> ProposalOut:
-    return await service.execute(ctx, clock, actor, proposal_id)
+    return ProposalOut.model_validate(await outcome.execute(ctx, clock, actor, proposal_id))

@@ -28,7 +28,7 @@ from hotpot.governance.tables import (
     governance_snapshots,
     governance_votes,
 )
-from hotpot.ledger.tables import ledger_balances
+from hotpot.ledger import repository as ledger
 
 P = governance_proposals
 
@@ -51,16 +51,15 @@ async def take_snapshot(
 ) -> RowMapping:
     """Copy every committed SPOT balance, then open the window; returns the updated row.
 
-    The copy is one INSERT ... SELECT, so it sees one consistent committed state of
-    `ledger_balances`; the snapshot supply is the sum of that very copy (SPOT supply is
-    the sum of SPOT balances), so weights and supply can never disagree.
+    The copy is one INSERT ... SELECT over the ledger's balances, so it sees one
+    consistent committed state of them; the snapshot supply is the sum of that very copy
+    (SPOT supply is the sum of SPOT balances), so weights and supply can never disagree.
     """
+    holdings = ledger.positive_balances("SPOT").subquery()
     await conn.execute(
         insert(governance_snapshots).from_select(
             ["proposal_id", "holder", "units"],
-            select(literal(proposal_id), ledger_balances.c.holder, ledger_balances.c.units).where(
-                ledger_balances.c.token == "SPOT", ledger_balances.c.units > 0
-            ),
+            select(literal(proposal_id), holdings.c.holder, holdings.c.units),
         )
     )
     supply = select(func.coalesce(func.sum(governance_snapshots.c.units), 0)).where(

@@ -14,11 +14,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Select, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select
 
 from hotpot.accounts import repository as accounts_repo
 from hotpot.accounts.tables import accounts
@@ -270,6 +269,18 @@ async def spot_received_since(conn: AsyncConnection, holder: str, since: datetim
     return int(value or 0)
 
 
+async def held_by(conn: AsyncConnection, holders: Sequence[str], token: str) -> int:
+    """The units of `token` the named holders hold together."""
+    if not holders:
+        return 0
+    value = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_balances.c.units), 0)).where(
+            ledger_balances.c.holder.in_(list(holders)), ledger_balances.c.token == token
+        )
+    )
+    return int(value or 0)
+
+
 async def lock_balance(conn: AsyncConnection, holder: str, token: str) -> int:
     """The balance, with its row locked until the transaction ends (0 when there is none)."""
     stmt = (
@@ -390,3 +401,24 @@ async def register(
     async for row in result:
         holder, thp, spot, address, kyc = tuple(row)
         yield holder, int(thp), int(spot), address, kyc
+
+
+async def outbox_backlog(conn: AsyncConnection) -> tuple[int, float]:
+    """(unsettled outbox rows, age in seconds of the oldest one)."""
+    row = (
+        await conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0),
+            ).where(outbox.c.settled_at.is_(None))
+        )
+    ).one()
+    return int(row[0]), float(row[1])
+
+
+def positive_balances(token: str) -> Select[tuple[str, int]]:
+    """(holder, units) of every positive balance of `token`, as a query to embed: the
+    governance snapshot copies it in one INSERT ... SELECT (one consistent state)."""
+    return select(ledger_balances.c.holder, ledger_balances.c.units).where(
+        ledger_balances.c.token == token, ledger_balances.c.units > 0
+    )

@@ -98,3 +98,13 @@ async def list_orders(
     if status is not None:
         stmt = stmt.where(orders.c.status == status)
     return list((await conn.execute(stmt)).mappings())
+
+
+async def count_by_status(conn: AsyncConnection, statuses: Sequence[str]) -> dict[str, int]:
+    """How many orders are in each of `statuses` (a status with none is left out)."""
+    rows = await conn.execute(
+        select(orders.c.status, func.count())
+        .where(orders.c.status.in_(list(statuses)))
+        .group_by(orders.c.status)
+    )
+    return {str(status): int(n) for status, n in rows.all()}

@@ -27,6 +27,7 @@ from hotpot.domain.governance import (
     cast_vote,
     ensure_executable,
     ensure_may_propose,
+    executable_at,
     proposal_status,
     tally,
     voting_window,
@@ -347,3 +348,18 @@ def test_execution_refusals(
 def test_the_timelock_is_configurable() -> None:
     quick = GovernanceSettings(timelock=timedelta(0))
     ensure_executable(ProposalKind.GENERAL, WINDOW, PASSED, WINDOW.closes_at, settings=quick)
+
+
+def test_a_network_proposal_is_executable_from_its_close_plus_the_timelock() -> None:
+    at = executable_at(ProposalKind.TOKENOMICS_CHANGE, WINDOW)
+    assert at == WINDOW.closes_at + timedelta(hours=24)
+    before = at - timedelta(microseconds=1)
+    assert proposal_status(ProposalKind.GENERAL, WINDOW, PASSED, before) is ProposalStatus.QUEUED
+    assert proposal_status(ProposalKind.GENERAL, WINDOW, PASSED, at) is ProposalStatus.EXECUTABLE
+    quick = GovernanceSettings(timelock=timedelta(0))
+    assert executable_at(ProposalKind.MENU, WINDOW, quick) == WINDOW.closes_at
+
+
+def test_a_dish_or_an_unopened_proposal_has_no_execution_time() -> None:
+    assert executable_at(ProposalKind.DISH, voting_window(ProposalKind.DISH, T0)) is None
+    assert executable_at(ProposalKind.GENERAL, None) is None

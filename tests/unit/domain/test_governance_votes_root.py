@@ -15,6 +15,7 @@ from hotpot.domain.governance import (
     VoteChoice,
     chain_proposal_id,
     ordered_votes,
+    prove_vote,
     vote_record,
     votes_root,
     votes_tree,
@@ -85,3 +86,27 @@ def test_the_chain_proposal_id_is_the_uuid_left_padded() -> None:
     assert len(padded) == 32 and padded[:16] == bytes(16) and padded[16:] == proposal.bytes
     with pytest.raises(ValueError):
         chain_proposal_id(b"short")
+
+
+@given(votes, st.data())
+def test_a_vote_proof_verifies_against_the_root_of_every_vote(
+    cast: list[tuple[str, VoteChoice, int]], data: st.DataObject
+) -> None:
+    proposal = uuid.UUID(PROPOSAL)
+    root = votes_root(PROPOSAL, cast)
+    mine = data.draw(st.sampled_from(cast))
+    proof = prove_vote(proposal, "0x" + root.hex(), cast, mine)
+    assert proof.record == vote_record(PROPOSAL, *mine).decode()
+    leaf = bytes.fromhex(proof.leaf.removeprefix("0x"))
+    assert leaf == merkle.leaf_hash(proof.record.encode())
+    path = [bytes.fromhex(node.removeprefix("0x")) for node in proof.proof]
+    assert merkle.verify(path, root, leaf)
+    assert proof.votes_root == "0x" + root.hex() and proof.proposal_id == proposal
+
+
+def test_no_proof_for_a_vote_that_was_not_cast() -> None:
+    cast = [("0x" + "ab" * 20, VoteChoice.FOR, 150)]
+    with pytest.raises(ValueError):
+        prove_vote(uuid.UUID(PROPOSAL), "0x00", cast, ("0x" + "cd" * 20, VoteChoice.FOR, 150))
+    with pytest.raises(ValueError):
+        prove_vote(uuid.UUID(PROPOSAL), "0x00", [], cast[0])
