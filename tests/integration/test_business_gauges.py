@@ -14,6 +14,7 @@ from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_balances, outbox
 from hotpot.ops import gauges
+from hotpot.registry import repository as registry_repo
 from tests.support import World, ok
 
 
@@ -58,7 +59,7 @@ async def test_the_franchisees_share_is_every_franchisee_account_together(
             select(func.coalesce(func.sum(ledger_balances.c.units), 0))
             .select_from(
                 ledger_balances.join(
-                    accounts, holders.account_holder_sql() == ledger_balances.c.holder
+                    accounts, registry_repo.account_holder_sql() == ledger_balances.c.holder
                 )
             )
             .where(accounts.c.role == "franchisee", ledger_balances.c.token == "THP")

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import Text, cast, literal
-from sqlalchemy.sql.elements import ColumnElement
-
-from hotpot.accounts.tables import accounts
 from hotpot.config import Settings
 
 OWNER = "owner"
 CHARITY = "charity"
 CUSTODY = "custody"
 POOL = "pool"
-_ACCOUNT_PREFIX = "acct:"
+ACCOUNT_PREFIX = "acct:"
 
 
 class HolderWithoutAddress(LookupError):
@@ -28,16 +24,11 @@ class HolderWithoutAddress(LookupError):
 
 
 def account_holder(account_id: UUID) -> str:
-    return f"{_ACCOUNT_PREFIX}{account_id}"
-
-
-def account_holder_sql() -> ColumnElement[str]:
-    """`account_holder` in SQL: the holder key of an accounts row, for joins with balances."""
-    return literal(_ACCOUNT_PREFIX) + cast(accounts.c.id, Text)
+    return f"{ACCOUNT_PREFIX}{account_id}"
 
 
 def account_of(holder: str) -> UUID | None:
-    return UUID(holder[len(_ACCOUNT_PREFIX) :]) if holder.startswith(_ACCOUNT_PREFIX) else None
+    return UUID(holder[len(ACCOUNT_PREFIX) :]) if holder.startswith(ACCOUNT_PREFIX) else None
 
 
 def network_addresses(settings: Settings) -> dict[str, str]:

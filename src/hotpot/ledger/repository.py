@@ -8,23 +8,21 @@ entries and chain work it implies commit or roll back as one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, case, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.accounts import repository as accounts_repo
-from hotpot.accounts.tables import accounts
 from hotpot.config import Settings
 from hotpot.ledger.holders import (
     HolderWithoutAddress,
-    account_holder_sql,
     account_of,
     network_addresses,
 )
@@ -36,7 +34,6 @@ from hotpot.ledger.tables import (
     outbox,
     purchases,
 )
-from hotpot.network.tables import nodes
 
 TOKENS = ("THP", "SPOT")
 
@@ -301,17 +298,6 @@ async def holdings(conn: AsyncConnection, token: str, excluded: Sequence[str]) -
     return {row.holder: int(row.units) for row in await conn.execute(stmt)}
 
 
-async def franchisees_thp(conn: AsyncConnection) -> int:
-    """The THP all franchisee accounts hold together (one join over their balance rows)."""
-    key = account_holder_sql()
-    value = await conn.scalar(
-        select(func.coalesce(func.sum(ledger_balances.c.units), 0))
-        .select_from(ledger_balances.join(accounts, key == ledger_balances.c.holder))
-        .where(accounts.c.role == "franchisee", ledger_balances.c.token == "THP")
-    )
-    return int(value or 0)
-
-
 # --- purchases ------------------------------------------------------------------------
 
 
@@ -345,62 +331,6 @@ async def count_node_sale(conn: AsyncConnection, node_id: UUID, amount_tetri: in
             },
         )
     )
-
-
-# --- read views for the public registers ----------------------------------------------
-
-
-async def sales_by_node(conn: AsyncConnection) -> list[RowMapping]:
-    """Each node's running sales totals with its name and city, by name."""
-    stmt = (
-        select(
-            nodes.c.id,
-            nodes.c.name,
-            nodes.c.city,
-            node_sales.c.sales_count,
-            node_sales.c.volume_tetri,
-        )
-        .select_from(nodes.join(node_sales, node_sales.c.node_id == nodes.c.id))
-        .order_by(nodes.c.name)
-    )
-    return list((await conn.execute(stmt)).mappings())
-
-
-def _register_query() -> Select[Any]:
-    thp = func.coalesce(
-        func.sum(case((ledger_balances.c.token == "THP", ledger_balances.c.units))), 0
-    )
-    spot = func.coalesce(
-        func.sum(case((ledger_balances.c.token == "SPOT", ledger_balances.c.units))), 0
-    )
-    per_holder = (
-        select(ledger_balances.c.holder, thp.label("thp"), spot.label("spot"))
-        .group_by(ledger_balances.c.holder)
-        .subquery()
-    )
-    return (
-        select(
-            per_holder.c.holder,
-            per_holder.c.thp,
-            per_holder.c.spot,
-            accounts.c.wallet_address,
-            accounts.c.kyc_status,
-        )
-        .select_from(per_holder.outerjoin(accounts, account_holder_sql() == per_holder.c.holder))
-        .where((per_holder.c.thp > 0) | (per_holder.c.spot > 0))
-        .order_by(per_holder.c.holder)
-    )
-
-
-async def register(
-    conn: AsyncConnection, batch_rows: int
-) -> AsyncIterator[tuple[str, int, int, str | None, str | None]]:
-    """Every holder with a balance, by holder: (holder, THP, SPOT, wallet address, KYC status),
-    read through a server-side cursor `batch_rows` at a time."""
-    result = await conn.stream(_register_query().execution_options(yield_per=batch_rows))
-    async for row in result:
-        holder, thp, spot, address, kyc = tuple(row)
-        yield holder, int(thp), int(spot), address, kyc
 
 
 async def outbox_backlog(conn: AsyncConnection) -> tuple[int, float]:

@@ -8,7 +8,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hotpot.accounts import repository as accounts_repo
 from hotpot.config import Settings
+from hotpot.domain.access import AccessRole
 from hotpot.domain.tokenomics import Mint, NodeType, purchase_mint, start_of_network_day
 from hotpot.ledger import holders, tokenomics_store
 from hotpot.ledger import repository as repo
@@ -82,3 +84,9 @@ async def mint_purchase(
     )
     await repo.count_node_sale(conn, purchase.node_id, purchase.amount_tetri)
     return mint
+
+
+async def franchisees_thp(conn: AsyncConnection) -> int:
+    """THP units held by all franchisee accounts together."""
+    franchisees = await accounts_repo.ids_with_role(conn, AccessRole.FRANCHISEE.value)
+    return await repo.held_by(conn, [holders.account_holder(f) for f in franchisees], "THP")

@@ -7,14 +7,11 @@ rows by holder), not by history.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from hotpot.accounts import repository as accounts_repo
 from hotpot.context import AppContext
-from hotpot.domain.access import AccessRole
 from hotpot.domain.orders import OrderStatus
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
+from hotpot.ledger import service as ledger_service
 from hotpot.orders import repository as orders_repo
 from hotpot.telemetry.metrics import ORDERS_OPEN, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OWNERSHIP_SHARE
 
@@ -26,15 +23,10 @@ OPEN_STATES = (
 )
 
 
-async def _franchisees_thp(conn: AsyncConnection) -> int:
-    franchisees = await accounts_repo.ids_with_role(conn, AccessRole.FRANCHISEE.value)
-    return await ledger.held_by(conn, [holders.account_holder(f) for f in franchisees], "THP")
-
-
 async def franchisees_thp(ctx: AppContext) -> int:
     """THP units held by all franchisee accounts together."""
     async with ctx.db.read() as conn:
-        return await _franchisees_thp(conn)
+        return await ledger_service.franchisees_thp(conn)
 
 
 async def refresh(ctx: AppContext) -> None:
@@ -44,7 +36,7 @@ async def refresh(ctx: AppContext) -> None:
         supply = await ledger.supply(conn, "THP")
         owner = await ledger.balance(conn, holders.OWNER, "THP")
         charity = await ledger.balance(conn, holders.CHARITY, "THP")
-        franchisees = await _franchisees_thp(conn)
+        franchisees = await ledger_service.franchisees_thp(conn)
     for state in OPEN_STATES:
         ORDERS_OPEN.labels(state.value).set(counts.get(state.value, 0))
     OUTBOX_BACKLOG.set(rows_waiting)

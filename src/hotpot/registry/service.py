@@ -14,6 +14,8 @@ from hotpot.domain.registry import NodeSales, OwnershipShares, RegisterEntry, Tr
 from hotpot.domain.stake import role_by_stake
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
+from hotpot.ledger import service as ledger_service
+from hotpot.registry import repository as repo
 
 COLUMNS = ("holder", "address", "thp_units", "spot_units", "kyc_status", "role")
 STREAM_BATCH_ROWS = 1_000
@@ -24,7 +26,7 @@ async def holder_rows(ctx: AppContext) -> AsyncIterator[RegisterEntry]:
     network = holders.network_addresses(ctx.settings)
     async with ctx.db.read() as conn:
         supply = await ledger.supply(conn, "THP")
-        async for holder, thp, spot, address, kyc in ledger.register(conn, STREAM_BATCH_ROWS):
+        async for holder, thp, spot, address, kyc in repo.register(conn, STREAM_BATCH_ROWS):
             yield RegisterEntry(
                 holder=holder,
                 address=address or network.get(holder),
@@ -72,8 +74,8 @@ async def transparency(ctx: AppContext) -> Transparency:
         pool = await ledger.balance(conn, holders.POOL, "THP")
         custody = await ledger.balance(conn, holders.CUSTODY, "THP")
         owner = await ledger.balance(conn, holders.OWNER, "THP")
-        sales = await ledger.sales_by_node(conn)
-        franchisees_units = await ledger.franchisees_thp(conn)
+        sales = await repo.sales_by_node(conn)
+        franchisees_units = await ledger_service.franchisees_thp(conn)
     breaches = cap_breaches(
         owner_units=owner, franchisees_units=franchisees_units, supply_units=thp_supply
     )

@@ -23,6 +23,7 @@ from hotpot.chain.contracts import Contracts
 from hotpot.domain.merkle import from_hex
 from hotpot.domain.settlement import TOKENS
 from hotpot.governance import repository as governance
+from hotpot.ledger import repository as ledger_repo
 from hotpot.settlement import repository as repo
 from hotpot.settlement import views
 from hotpot.settlement.deployments import Deployment
@@ -75,7 +76,7 @@ async def reconcile(db: Database, contracts: Contracts, concurrency: int = 16) -
     async with db.transaction() as conn:
         settled = await views.settled_view(conn)
         pairs = await views.outbox_addresses(conn)
-        report.backlog, report.oldest_age = await views.backlog(conn)
+        report.backlog, report.oldest_age = await ledger_repo.outbox_backlog(conn)
         report.lag = await views.settlement_lag(conn)
     limit = asyncio.Semaphore(concurrency)
 

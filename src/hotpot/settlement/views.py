@@ -44,19 +44,6 @@ async def settled_and_pending(conn: AsyncConnection, address: str) -> dict[str, 
     return found
 
 
-async def backlog(conn: AsyncConnection) -> tuple[int, float]:
-    """(unsettled rows, age in seconds of the oldest one)."""
-    row = (
-        await conn.execute(
-            select(
-                func.count(),
-                func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0),
-            ).where(outbox.c.settled_at.is_(None))
-        )
-    ).one()
-    return int(row[0]), float(row[1])
-
-
 async def settlement_lag(conn: AsyncConnection) -> float:
     value = await conn.scalar(
         select(func.extract("epoch", outbox.c.settled_at - outbox.c.created_at))
