@@ -28,7 +28,6 @@ from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
 from hotpot.sales.api import router as sales_router
-from hotpot.security.passwords import use_profile
 from hotpot.settlement.api import router as settlement_router
 from hotpot.wallets.api import router as wallets_router
 
@@ -79,7 +78,6 @@ async def _internal_error(_: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    use_profile(settings.password_hash_profile)
     ctx = build_context(settings)
 
     @asynccontextmanager

@@ -19,6 +19,7 @@ from hotpot.adapters.ratelimit import RateLimiter
 from hotpot.chain.client import ChainClient
 from hotpot.config import ConfigError, Settings
 from hotpot.context import AppContext
+from hotpot.security.passwords import Passwords
 from hotpot.security.pii import PiiVault
 
 log = structlog.get_logger(__name__)
@@ -43,6 +44,7 @@ def build_context(settings: Settings, *, pool_size: int | None = None) -> AppCon
         cache=cache,
         limiter=RateLimiter(cache),
         vault=PiiVault(settings.encryption_key_bytes),
+        passwords=Passwords(settings.password_hash_profile),
         chain=chain,
         store=open_ipfs_store(settings.ipfs_api_url, settings.hotpot_data_dir),
     )

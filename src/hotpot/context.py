@@ -11,6 +11,7 @@ from hotpot.adapters.ratelimit import RateLimiter
 from hotpot.chain.client import ChainClient
 from hotpot.config import Settings
 from hotpot.domain.errors import Unavailable
+from hotpot.security.passwords import Passwords
 from hotpot.security.pii import PiiVault
 
 CHAIN_RETRY_SECONDS = 30
@@ -23,6 +24,7 @@ class AppContext:
     cache: Cache
     limiter: RateLimiter
     vault: PiiVault
+    passwords: Passwords
     # None when no chain is configured (and no embedded one started): orders and sales
     # still commit, their outbox rows wait for a chain.
     chain: ChainClient | None

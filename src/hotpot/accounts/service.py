@@ -24,7 +24,6 @@ from hotpot.domain.accounts import Account, Tokens
 from hotpot.domain.errors import Conflict, NotFound, Unauthenticated
 from hotpot.domain.results import Slice
 from hotpot.network import repository as network_repo
-from hotpot.security.passwords import hash_secret, verify_secret
 from hotpot.security.pii import PiiVault, normalize_email, normalize_phone
 from hotpot.security.tokens import Claims, issue_access_token, new_refresh_token, refresh_token_hash
 
@@ -81,7 +80,7 @@ async def register_customer(ctx: AppContext, data: RegisterIn) -> Account:
     values = {
         "id": account_id,
         "role": AccessRole.CUSTOMER.value,
-        "password_hash": hash_secret(data.password),
+        "password_hash": ctx.passwords.hash(data.password),
         **_identity_values(ctx.vault, account_id, data.email, data.phone, data.name),
         **_custodial_wallet(ctx.vault, account_id),
     }
@@ -98,7 +97,7 @@ async def create_staff(ctx: AppContext, data: OfficeStaffIn | NodeStaffIn) -> Ac
     values = {
         "id": account_id,
         "role": data.role,
-        "password_hash": hash_secret(data.password),
+        "password_hash": ctx.passwords.hash(data.password),
         "node_id": data.node_id if isinstance(data, NodeStaffIn) else None,
         **_identity_values(ctx.vault, account_id, data.email, None, data.name),
         # A franchisee earns THP from their nodes' sales, so they need an address.
@@ -159,7 +158,7 @@ async def login(ctx: AppContext, login_name: str, password: str) -> Tokens:
     async with ctx.db.transaction() as conn:
         row = await repo.by_lookup(conn, column, lookup)
         stored = row["password_hash"] if row is not None and row["active"] else None
-        if not verify_secret(stored, password) or row is None:
+        if not ctx.passwords.verify(stored, password) or row is None:
             raise _bad_login()
         return await _issue_pair(ctx, conn, row)
 

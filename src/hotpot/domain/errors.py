@@ -21,6 +21,10 @@ class DomainError(Exception):
         self.extra = extra
 
 
+class Malformed(DomainError):
+    """The request itself cannot be read (for example a bad Idempotency-Key header)."""
+
+
 class Invalid(DomainError):
     """The request is well-formed but breaks a rule about its values."""
 

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.adapters.database import Database
-from hotpot.http.problems import ApiError
+from hotpot.domain.errors import Conflict, Invalid, Malformed
 from hotpot.http.tables import idempotency_keys
 
 MAX_KEY_LENGTH = 200
@@ -53,8 +53,7 @@ def request_fingerprint(method: str, path: str, body: Any) -> bytes:
 
 def validate_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ApiError(
-            400,
+        raise Malformed(
             "invalid_idempotency_key",
             f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters",
         )
@@ -87,10 +86,9 @@ async def claim(
             .first()
         )
         if row is None:  # released by a failed attempt between our two statements
-            raise ApiError(409, "idempotency_in_flight", "a request with this key is in progress")
+            raise Conflict("idempotency_in_flight", "a request with this key is in progress")
         if row["request_hash"] != fingerprint:
-            raise ApiError(
-                422,
+            raise Invalid(
                 "idempotency_key_reused",
                 "this Idempotency-Key was used with a different request body",
             )
@@ -98,7 +96,7 @@ async def claim(
             return StoredResponse(row["status_code"], row["response_body"])
         stale = datetime.now(UTC) - timedelta(seconds=in_flight_seconds)
         if row["created_at"] > stale:
-            raise ApiError(409, "idempotency_in_flight", "a request with this key is in progress")
+            raise Conflict("idempotency_in_flight", "a request with this key is in progress")
         await conn.execute(
             update(idempotency_keys)
             .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)

@@ -33,26 +33,6 @@ _TITLES = {
 }
 
 
-class ApiError(Exception):
-    """A refusal the client can act on: HTTP status, stable code, human detail."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        detail: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.headers = dict(headers or {})
-        self.extra = dict(extra or {})
-
-
 def problem_body(status: int, code: str, detail: str, **extra: Any) -> bytes:
     body: dict[str, Any] = {
         "type": f"https://thehotpotspot.example/problems/{code}",
@@ -93,13 +73,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
-async def _api_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return problem_response(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
-
-
 # The one place a domain refusal becomes an HTTP status (most specific kind first).
 STATUS_OF_KIND: tuple[tuple[type[domain_errors.DomainError], int], ...] = (
+    (domain_errors.Malformed, 400),
     (domain_errors.Invalid, 422),
     (domain_errors.Unauthenticated, 401),
     (domain_errors.Forbidden, 403),
@@ -116,7 +92,7 @@ def status_of(exc: domain_errors.DomainError) -> int:
     for kind, status in STATUS_OF_KIND:
         if isinstance(exc, kind):
             return status
-    return 400
+    return 400  # a plain DomainError: the request as sent cannot be served
 
 
 def domain_error_response(exc: domain_errors.DomainError) -> Response:
@@ -155,7 +131,6 @@ async def _http_error(_: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(domain_errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -24,7 +24,6 @@ from hotpot.domain.network import NewTerminal, Node, Terminal
 from hotpot.domain.results import Slice
 from hotpot.network import repository as repo
 from hotpot.network.schemas import FranchiseNodeIn, NodePatch, OwnerNodeIn
-from hotpot.security.passwords import hash_secret, verify_secret
 from hotpot.security.tokens import Claims, issue_access_token
 
 RoleOf = Callable[[AsyncConnection, UUID], Awaitable[str | None]]
@@ -109,7 +108,7 @@ async def create_terminal(ctx: AppContext, node_id: UUID, name: str) -> NewTermi
                 "id": uuid4(),
                 "node_id": node_id,
                 "name": name,
-                "credential_hash": hash_secret(secret),
+                "credential_hash": ctx.passwords.hash(secret),
             },
         )
     terminal = _value(Terminal, row)
@@ -140,7 +139,7 @@ def _not_whitelisted() -> Forbidden:
 async def terminal_login(ctx: AppContext, terminal_id: UUID, secret: str) -> Tokens:
     async with ctx.db.read() as conn:
         row = await repo.terminal(conn, terminal_id)
-    if not verify_secret(row["credential_hash"] if row else None, secret) or row is None:
+    if not ctx.passwords.verify(row["credential_hash"] if row else None, secret) or row is None:
         raise Unauthenticated("invalid_credentials", "the terminal id or secret is wrong")
     if not row["whitelisted"]:
         raise _not_whitelisted()

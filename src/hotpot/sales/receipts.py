@@ -39,7 +39,6 @@ from hotpot.sales import repository as repo
 from hotpot.sales.expiry import RECEIPT_REF, expire_locked
 from hotpot.sales.qr import claim_url, public_base_url
 from hotpot.sales.service import RECEIPT_POLICY, at_or_now
-from hotpot.security.passwords import verify_secret
 from hotpot.telemetry.metrics import RECEIPTS
 
 # Claim attempts per customer per minute (on top of the 5-failure lock per receipt).
@@ -143,7 +142,7 @@ async def claim_receipt(
         state = repo.receipt_state(row)
         matches = False
         if status_at(state, at) is ReceiptStatus.ACTIVE:
-            matches = await asyncio.to_thread(verify_secret, row["code_hash"], code)
+            matches = await asyncio.to_thread(ctx.passwords.verify, row["code_hash"], code)
         result = attempt_claim(state, at, lambda: matches, RECEIPT_POLICY)
         outcome = result.outcome
         if outcome is ClaimOutcome.CLAIMED:

@@ -44,7 +44,6 @@ from hotpot.network import repository as network_repo
 from hotpot.sales import repository as repo
 from hotpot.sales.qr import claim_url, public_base_url
 from hotpot.sales.schemas import SaleIn
-from hotpot.security.passwords import hash_secret
 from hotpot.telemetry import metrics
 from hotpot.telemetry.metrics import RECEIPTS
 
@@ -110,7 +109,7 @@ async def record_sale(
     fingerprint = _fingerprint(wanted)
     # The slow hash runs before the transaction, so no row lock waits on it.
     code = generate_activation_code(secrets.randbelow)
-    code_hash = await asyncio.to_thread(hash_secret, code)
+    code_hash = await asyncio.to_thread(ctx.passwords.hash, code)
     async with ctx.db.transaction() as conn:
         node = await network_repo.node(conn, node_id)
         if node is None or not node["active"]:

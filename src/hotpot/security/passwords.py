@@ -16,24 +16,25 @@ _PROFILES = {
     "cheapest-for-tests": profiles.CHEAPEST,
 }
 
-_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
-# Verified against when the account does not exist, so timing does not reveal which.
-_dummy_hash = _hasher.hash("not-a-real-password")
 
+class Passwords:
+    """Hashes new secrets at the chosen cost; verifies a hash whatever its parameters.
 
-def use_profile(profile: HashProfile) -> None:
-    """Choose the cost of new hashes; existing hashes verify whatever their parameters."""
-    global _hasher, _dummy_hash
-    _hasher = PasswordHasher.from_parameters(_PROFILES[profile])
-    _dummy_hash = _hasher.hash("not-a-real-password")
+    One instance per process, built by the bootstrap from the settings (no module-wide
+    state that one app could switch under another).
+    """
 
+    def __init__(self, profile: HashProfile = "rfc9106-low-memory") -> None:
+        self._hasher = PasswordHasher.from_parameters(_PROFILES[profile])
+        # Verified against when the account does not exist, so timing does not reveal which.
+        self._dummy_hash = self._hasher.hash("not-a-real-password")
 
-def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
+    def hash(self, secret: str) -> str:
+        return self._hasher.hash(secret)
 
-
-def verify_secret(stored_hash: str | None, secret: str) -> bool:
-    try:
-        return _hasher.verify(stored_hash or _dummy_hash, secret) and stored_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def verify(self, stored_hash: str | None, secret: str) -> bool:
+        try:
+            matches = self._hasher.verify(stored_hash or self._dummy_hash, secret)
+        except (VerificationError, InvalidHashError):
+            return False
+        return matches and stored_hash is not None
