@@ -70,7 +70,7 @@ def make_handler(path: Path) -> type[BaseHTTPRequestHandler]:
                 handle.write(json.dumps(record) + "\n")
             self._answer(200, b'{"status":"recorded"}')
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             sys.stderr.write(f"alert-relay: {self.address_string()} {format % args}\n")
 
     return Handler

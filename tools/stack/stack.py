@@ -329,7 +329,13 @@ class Stack:
             )
         yield Piece(
             "nginx",
-            lambda: ["nginx", "-c", str(self.path("config", "nginx", "nginx.conf")), "-g", "daemon off;"],
+            lambda: [
+                "nginx",
+                "-c",
+                str(self.path("config", "nginx", "nginx.conf")),
+                "-g",
+                "daemon off;",
+            ],
             lambda: _http(self.https_url + "/health", cafile=self.cert_file)[0] == 200,
             f"{self.https_url} (TLS), http://127.0.0.1:{p('nginx-http')} (redirect)",
             ports=(p("nginx-https"), p("nginx-http")),
@@ -842,7 +848,11 @@ class Stack:
             text=True,
             timeout=timeout,
             check=False,
-            env={**os.environ, "HOTPOT_TOOLS_DIR": _tools_dir(), **(env or self.worker_env("worker-1"))},
+            env={
+                **os.environ,
+                "HOTPOT_TOOLS_DIR": _tools_dir(),
+                **(env or self.worker_env("worker-1")),
+            },
             cwd=self.folder,
         )
         if result.returncode != 0:
@@ -974,7 +984,9 @@ def render_nginx_main(text: str, *, pid: Path, logs: Path, conf_d: Path, user: s
     )
     if user:
         # As root, workers drop to Debian's web user as the distribution's own config does.
-        text = _replace_once(text, "worker_processes auto;", f"user {user};\nworker_processes 2;", what)
+        text = _replace_once(
+            text, "worker_processes auto;", f"user {user};\nworker_processes 2;", what
+        )
     return text
 
 
@@ -986,7 +998,9 @@ def render_nginx_site(
         f"    server 127.0.0.1:{port} max_fails=3 fail_timeout=10s;" for port in upstreams
     )
     text = _replace_once(text, "    server api:8080 max_fails=3 fail_timeout=10s;", servers, what)
-    text = _replace_once(text, "    listen 80;\n    listen [::]:80;\n", f"    listen 127.0.0.1:{http_port};\n", what)
+    text = _replace_once(
+        text, "    listen 80;\n    listen [::]:80;\n", f"    listen 127.0.0.1:{http_port};\n", what
+    )
     text = _replace_once(
         text,
         "    listen 443 ssl http2;\n    listen [::]:443 ssl http2;\n",
@@ -1064,7 +1078,9 @@ def _postgres_user() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam("postgres")
     except KeyError as exc:
-        raise StackError("running as root needs a 'postgres' account (Debian's postgresql)") from exc
+        raise StackError(
+            "running as root needs a 'postgres' account (Debian's postgresql)"
+        ) from exc
 
 
 def _nginx_user() -> str | None:
@@ -1124,7 +1140,9 @@ def main(argv: list[str]) -> int:
         elif command in ("logs", "start", "stop") and len(rest) == 1:
             name = rest[0]
             if name not in stack.pieces:
-                print(f"stack: no piece {name!r}; one of: {', '.join(stack.pieces)}", file=sys.stderr)
+                print(
+                    f"stack: no piece {name!r}; one of: {', '.join(stack.pieces)}", file=sys.stderr
+                )
                 return 2
             if command == "logs":
                 path = stack.log_file(name)
