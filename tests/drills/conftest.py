@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "stack"))
 
 from stack import OFFSETS, Stack, port_free  # noqa: E402
+
 from tests.drills.harness import Prometheus, World  # noqa: E402
 
 if os.environ.get("HOTPOT_DRILLS") != "1":

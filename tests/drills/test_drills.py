@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from stack import API_NAMES, PG_BIN, ROOT, WORKER_NAMES, Stack, _http, port_free, wait_until
+
 from tests.drills.harness import (
     Prometheus,
     Stats,
