@@ -153,11 +153,17 @@ class Stats:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # (monotonic time, outcome) of every request, to see when errors happened.
     timeline: list[tuple[float, str]] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
 
-    def record(self, outcome: str) -> None:
+    def record(self, outcome: str, seconds: float = 0.0) -> None:
         with self.lock:
             self.requests[outcome] += 1
             self.timeline.append((time.monotonic(), outcome))
+            self.latencies.append(seconds)
+
+    def latency(self, quantile: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(int(len(ordered) * quantile), len(ordered) - 1)] if ordered else 0.0
 
     def finish(self, operation: str, ok: bool, detail: str = "") -> None:
         with self.lock:
@@ -188,7 +194,8 @@ class Stats:
         by_status = ", ".join(f"{k}: {n}" for k, n in sorted(self.requests.items()))
         ops = ", ".join(f"{k}: {n}" for k, n in sorted(self.operations.items()))
         return (
-            f"{self.total} requests ({self.rate:.1f}/s; {by_status}); client retries "
+            f"{self.total} requests ({self.rate:.1f}/s, p50 {self.latency(0.5) * 1000:.0f} ms, "
+            f"p95 {self.latency(0.95) * 1000:.0f} ms; {by_status}); client retries "
             f"{self.retries}; operations: {ops}; orders acknowledged "
             f"{len(self.acknowledged_orders)}, completed {len(self.completed_orders)}; sales "
             f"{len(self.acknowledged_sales)}; claims {self.claims}"
@@ -245,13 +252,14 @@ class Load:
         for attempt in range(attempts):
             if attempt == 0 and not self._pace():
                 return None
+            headers = {**self.world.auth(role), **extra}
+            sent = time.monotonic()
             try:
-                headers = {**self.world.auth(role), **extra}
                 response = http.request(method, path, headers=headers, **kwargs)
                 outcome = str(response.status_code)
             except httpx.TransportError as exc:
                 response, outcome = None, f"transport {type(exc).__name__}"
-            self.stats.record(outcome)
+            self.stats.record(outcome, time.monotonic() - sent)
             if (
                 response is not None
                 and response.status_code == 503

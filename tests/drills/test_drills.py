@@ -133,30 +133,31 @@ def test_api_instance_sigkill_under_load(
 # --- 2. Redis killed for 30 s ---------------------------------------------------------
 def test_redis_killed_30s(stack: Stack, world: World) -> None:
     verdict = Verdict(stack, "Redis killed 30 s")
-    menu_ok = menu_bad = 0
-    limited = 0
+    menu_ok = menu_bad = limited = attempts = 0
     with under_load(world) as stats, client(stack) as http:
         _warm(stats)
         stack.stop("redis", signal.SIGKILL)
         down_until = time.monotonic() + 30
-        # Rate limits without Redis: a burst of bad logins for one name must get 429s.
+        # Without Redis: the menu is served, and a burst of bad logins for one name still
+        # meets the login rate limit (10 a minute) with 429s.
         name = f"nobody-{random.randrange(10**9)}@drills.hotpot"
-        for _ in range(40):
-            answer = http.post("/api/v1/auth/login", json={"login": name, "password": "x" * 12})
-            limited += answer.status_code == 429
-            if limited:
-                break
         while time.monotonic() < down_until:
             menu = http.get(f"/api/v1/menu?node_id={world.node}")
             if menu.status_code == 200 and menu.json().get("items"):
                 menu_ok += 1
             else:
                 menu_bad += 1
-            time.sleep(0.5)
+            if not limited:
+                bad = http.post("/api/v1/auth/login", json={"login": name, "password": "x" * 12})
+                limited += bad.status_code == 429
+                attempts += 1
         stack.start("redis")
         resumed = stats.total
         wait_until(lambda: stats.total >= resumed + 40, 30, 0.5)
-    verdict.figure(menu_while_down=f"{menu_ok} served, {menu_bad} not", login_429s=limited)
+    verdict.figure(
+        menu_while_down=f"{menu_ok} served, {menu_bad} not",
+        login_429_after=f"{attempts} bad logins" if limited else f"none in {attempts}",
+    )
     verdict.expect(menu_ok > 0 and menu_bad == 0, "the menu is served while Redis is down")
     verdict.expect(limited > 0, "the login rate limit is enforced while Redis is down")
     verdict.clients(stats)
@@ -171,7 +172,11 @@ def test_one_chain_rpc_endpoint_down(stack: Stack, world: World) -> None:
         _warm(stats)
         before = settled_batches(stack)
         stack.stop("chain-rpc-a", signal.SIGKILL)
+        down_until = time.monotonic() + 30
         moved = timed(lambda: settled_batches(stack) >= before + 2, 60, 1.0)
+        remaining = down_until - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)  # the outage lasts 30 s however soon batches moved
         during = settled_batches(stack) - before
         stack.start("chain-rpc-a")
     verdict.figure(
