@@ -58,6 +58,13 @@ def stack() -> Iterator[Stack]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def every_piece_running(stack: Stack) -> None:
+    """Each drill starts from a whole stack: what an earlier drill left dead is restarted
+    (that drill already failed for it)."""
+    stack.start(*stack.pieces)
+
+
 @pytest.fixture(scope="session")
 def world(stack: Stack) -> World:
     return World.create(stack)

@@ -86,6 +86,9 @@ class Verdict:
         self.expect(not any(violations.values()), f"ledger invariants hold: {violations}")
 
     def close(self) -> None:
+        died = [name for name in self.stack.pieces if not self.stack.running(name)]
+        self.figure(pieces_not_running_after=died or "none")
+        self.expect(not died, f"every piece of the stack still runs (not: {died})")
         report(self.title, **self.figures, verdict="PASS" if not self.broken else self.broken)
         assert not self.broken, f"{self.title}: " + "; ".join(self.broken)
 
@@ -254,12 +257,32 @@ def _port_inode(port: int) -> str | None:
     return None
 
 
+RELAY_LOCK_WHERE = (
+    "l.locktype = 'advisory' and l.granted and l.objsubid = 1 "
+    "and ((l.classid::bigint << 32) | l.objid::bigint) = (%s::bigint & x'ffffffffffffffff'::bigint)"
+)
+
+
+def relay_lock_key(stack: Stack) -> int:
+    from hotpot.settlement.relay import lock_key
+
+    return lock_key(stack.secrets["RELAY_ADDRESS"])
+
+
+def relay_lock_holders(stack: Stack) -> int:
+    where = RELAY_LOCK_WHERE
+    return int(
+        scalar(stack, f"select count(*) from pg_locks l where {where}", relay_lock_key(stack))
+    )
+
+
 def relay_leader(stack: Stack) -> str | None:
     """The worker whose database session holds the relay's advisory lock."""
     rows = sql(
         stack,
         "select a.client_port from pg_locks l join pg_stat_activity a on a.pid = l.pid "
-        "where l.locktype = 'advisory' and l.granted",
+        f"where {RELAY_LOCK_WHERE}",
+        relay_lock_key(stack),
     )
     for (port,) in rows:
         inode = _port_inode(int(port))
@@ -289,10 +312,7 @@ def test_leading_relay_sigkilled_10_times(stack: Stack, world: World) -> None:
             took = timed(lambda standby=standby: relay_leader(stack) == standby, 60, 0.2)
             if took is not None:
                 takeovers.append(took)
-            holders = int(
-                scalar(stack, "select count(*) from pg_locks where locktype='advisory' and granted")
-            )
-            two_leaders += holders > 1
+            two_leaders += relay_lock_holders(stack) > 1
             stack.start(leader)
     verdict.figure(
         takeovers=len(takeovers),
@@ -353,6 +373,9 @@ def test_postgres_primary_restarted_under_load(stack: Stack, world: World) -> No
         stack.stop("postgres")
         stopped = time.monotonic()
         wait_until(lambda: all(watch.failed(n) for n in API_NAMES), 15, 0.2)
+        remaining = stopped + 5 - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)  # a restart that clients notice: down at least 5 s
         stack.start("postgres")
         db_back = time.monotonic()
         wait_until(lambda: all(watch.recovered_at(n, db_back) for n in API_NAMES), 30, 0.2)
@@ -394,9 +417,13 @@ def test_replica_stopped(stack: Stack, world: World, prometheus: Prometheus) -> 
     with under_load(world) as stats:
         _warm(stats)
         stack.stop("postgres-replica")
+        down_until = time.monotonic() + 20
         seen, after, states = prometheus.wait_for_alert(
             "DependencyDown", {"pending", "firing"}, 90, dependency="replica"
         )
+        remaining = down_until - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)  # reads fall back for at least 20 s
         errors_while_down = stats.server_errors
         stack.start("postgres-replica")
         target = stack.admin_sql("postgres", "select pg_current_wal_lsn()")
