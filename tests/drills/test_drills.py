@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from stack import API_NAMES, PG_BIN, ROOT, WORKER_NAMES, Stack, _http, port_free, wait_until
 
 from tests.drills.harness import (
@@ -38,6 +39,13 @@ from tests.drills.harness import (
     under_load,
     wait_settled,
 )
+
+
+@pytest.fixture(autouse=True)
+def every_piece_running(stack: Stack) -> None:
+    """Each drill starts from a whole stack: what an earlier drill left dead is restarted
+    (that drill already failed for it)."""
+    stack.start(*stack.pieces)
 
 
 class Verdict:
