@@ -310,6 +310,8 @@ class Load:
         }
         key = {"Idempotency-Key": f"drill-{uuid.uuid4()}"}
         response = self._send(http, "POST", "/api/v1/orders", customer, json=body, headers=key)
+        if response is None and self._stop.is_set():
+            return  # the load ended before this order was sent
         ok, detail = self._outcome(response, 200, 201)
         if not ok or response is None or response.status_code not in (200, 201):
             self.stats.finish("order", ok, detail)
