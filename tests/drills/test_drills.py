@@ -525,7 +525,17 @@ class FreshPostgres:
 
         user = _postgres_user()
         _run_as_postgres(
-            [str(PG_BIN / "initdb"), "-D", str(self.folder), "-U", "postgres", "--auth=trust"],
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.folder),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                # As the stack's primary: otherwise LC_ALL=C makes it SQL_ASCII.
+                "--encoding=UTF8",
+                "--locale=C",
+            ],
             cwd=self.folder.parent,
         )
         self.process = subprocess.Popen(
