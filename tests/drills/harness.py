@@ -154,6 +154,7 @@ class Stats:
     # (monotonic time, outcome) of every request, to see when errors happened.
     timeline: list[tuple[float, str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    server_errors_by_method: Counter[str] = field(default_factory=Counter)
 
     def record(self, outcome: str, seconds: float = 0.0) -> None:
         with self.lock:
@@ -260,6 +261,9 @@ class Load:
             except httpx.TransportError as exc:
                 response, outcome = None, f"transport {type(exc).__name__}"
             self.stats.record(outcome, time.monotonic() - sent)
+            if response is not None and response.status_code >= 500:
+                with self.stats.lock:
+                    self.stats.server_errors_by_method[method] += 1
             if (
                 response is not None
                 and response.status_code == 503
