@@ -19,9 +19,9 @@ from harness.seed import build
 from harness.stack import Stack
 
 GROUPS = {**rows.ROWS, **sweeps.SWEEPS}
-# The governance and register sweeps start at 1k SPOT holders, so they run first, before
+# The register and governance sweep starts at 1k SPOT holders, so it runs first, before
 # the claim and vote rows add their customers (a snapshot copies every holder).
-ORDER = ["sweep-governance", "sweep-register", *rows.ROWS, "sweep-menu", "sweep-wallet"]
+ORDER = ["sweep-holders", *rows.ROWS, "sweep-menu", "sweep-wallet"]
 ORDER.append("sweep-reconcile")
 
 

@@ -95,6 +95,7 @@ class Stack:
     serve: subprocess.Popen[bytes] | None = None
     baseline: subprocess.Popen[bytes] | None = None
     anvil: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)  # more for `hotpot serve`
     _server_url: str = ""
     _database: str = ""
     _embedded: list[EmbeddedPostgres | EmbeddedRedis] = field(default_factory=list)
@@ -180,6 +181,7 @@ class Stack:
                 "ACCESS_TOKEN_TTL_SECONDS": "86400",
             }
         )
+        env.update(self.extra_env)
         env.pop("CHAIN_RPC_URLS", None)
         if self.chain_url:
             env["CHAIN_RPC_URLS"] = self.chain_url

@@ -55,7 +55,11 @@ def flatness(bench: Bench, name: str, unit: str, by_size: dict[int, float], high
             f"sweep {name}: {max(by_size):,} vs {min(by_size):,}",
             "x",
             [ratio],
-            note=f"{unit} at the largest size over the smallest (1.00: flat)",
+            note=(
+                f"{unit}: largest size over smallest (1.00 flat, below 1 slower when larger)"
+                if higher
+                else f"{unit}: smallest size over largest (1.00 flat, below 1 costlier when larger)"
+            ),
         )
     )
 
@@ -163,104 +167,111 @@ def wallet_history(bench: Bench) -> None:
 
 
 # -- the register 1k -> 100k holders: worker memory while it streams -------------------
-def register(bench: Bench) -> None:
+def holders(bench: Bench) -> None:
+    """The register and a vote's snapshot and tally at each holder count, one size at a
+    time: a snapshot copies every SPOT holder, so both must see the same count."""
+    memory: dict[int, float] = {}
+    snapshot: dict[int, float] = {}
+    tally: dict[int, float] = {}
+    for size in sorted(set(sizes(bench, "register")) | set(sizes(bench, "governance"))):
+        ensure_holders(bench, size)
+        if size in sizes(bench, "register"):
+            # Under 1 MB is noise of the allocator, not growth: floor it for the ratio.
+            memory[size] = max(register_at(bench), 1.0)
+        if size in sizes(bench, "governance"):
+            snapshot[size], tally[size] = governance_at(bench, size)
+    flatness(bench, "register memory", "RSS growth (floored at 1 MB)", memory, higher=False)
+    for label, values in (("snapshot", snapshot), ("finalize", tally)):
+        per_voter = {n: seconds / n * 1e6 for n, seconds in values.items()}
+        flatness(bench, f"governance {label} per voter", "us per voter", per_voter, False)
+
+
+def register_at(bench: Bench) -> float:
+    """Worker RSS growth (MB) while the register streams every holder."""
     world = bench.world
     serve = world.stack.serve
     assert serve is not None
-    by_size: dict[int, float] = {}
-    for size in sizes(bench, "register"):
-        ensure_holders(bench, size)
-        pids = worker_pids(serve)
-        before = max(rss_mb(pid) for pid in pids)
-        peak = [before]
-        stop = threading.Event()
+    pids = worker_pids(serve)
+    before = max(rss_mb(pid) for pid in pids)
+    peak = [before]
+    stop = threading.Event()
 
-        def sample(
-            peak: list[float] = peak, stop: threading.Event = stop, pids: list[int] = pids
-        ) -> None:
-            while not stop.is_set():
-                peak.append(max(rss_mb(pid) for pid in pids))
-                stop.wait(0.02)
+    def sample(
+        peak: list[float] = peak, stop: threading.Event = stop, pids: list[int] = pids
+    ) -> None:
+        while not stop.is_set():
+            peak.append(max(rss_mb(pid) for pid in pids))
+            stop.wait(0.02)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        started = time.perf_counter()
-        with httpx.stream(
-            "GET",
-            bench.url + "/api/v1/registry/holders",
-            headers=world.auth(world.owner),
-            timeout=600,
-        ) as response:
-            received = sum(len(chunk) for chunk in response.iter_bytes())
-        seconds = time.perf_counter() - started
-        stop.set()
-        sampler.join()
-        holders = int(
-            world.fetch("SELECT count(DISTINCT holder) AS n FROM ledger_balances")[0]["n"]
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    with httpx.stream(
+        "GET",
+        bench.url + "/api/v1/registry/holders",
+        headers=world.auth(world.owner),
+        timeout=600,
+    ) as response:
+        received = sum(len(chunk) for chunk in response.iter_bytes())
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    holders = int(world.fetch("SELECT count(DISTINCT holder) AS n FROM ledger_balances")[0]["n"])
+    growth = max(peak) - before
+    bench.out.add(
+        Row(
+            f"sweep register {holders:,} holders: worker RSS growth",
+            "MB",
+            [growth],
+            note=f"{received / 1e6:.1f} MB streamed in {seconds:.1f} s",
         )
-        growth = max(peak) - before
-        by_size[size] = max(growth, 0.1)
-        bench.out.add(
-            Row(
-                f"sweep register {holders:,} holders: worker RSS growth",
-                "MB",
-                [growth],
-                note=f"{received / 1e6:.1f} MB streamed in {seconds:.1f} s",
-            )
-        )
-    flatness(bench, "register memory", "RSS growth", by_size, higher=False)
+    )
+    return growth
 
 
 # -- governance snapshot and tally 1k -> 100k voters -----------------------------------
-def governance(bench: Bench) -> None:
+def governance_at(bench: Bench, size: int) -> tuple[float, float]:
+    """Seconds of a dish vote's snapshot (propose + open) and finalize, `size` voters."""
     from harness.rows import open_dish_vote
 
     world = bench.world
-    snapshot: dict[int, float] = {}
-    tally: dict[int, float] = {}
-    for size in sizes(bench, "governance"):
-        ensure_holders(bench, size)
-        started = time.perf_counter()
-        proposal = open_dish_vote(world)
-        opened = time.perf_counter() - started
-        snapshot[size] = opened
-        # Every snapshot holder votes (set-based), then the close is tallied.
-        world.sql(
-            """
-            INSERT INTO governance_votes
-              (proposal_id, voter_id, voter_address, choice, weight_units)
-            SELECT $1::uuid, a.id, a.wallet_address,
-                   (ARRAY['FOR', 'AGAINST', 'ABSTAIN'])[1 + (row_number() OVER () % 3)],
-                   s.units
-            FROM governance_snapshots s
-            JOIN accounts a ON s.holder = 'acct:' || a.id::text
-            WHERE s.proposal_id = $1::uuid AND a.wallet_address IS NOT NULL
-            LIMIT $2
-            """,
-            proposal,
-            size,
+    started = time.perf_counter()
+    proposal = open_dish_vote(world)
+    opened = time.perf_counter() - started
+    # Every snapshot holder votes (set-based), then the close is tallied.
+    world.sql(
+        """
+        INSERT INTO governance_votes
+          (proposal_id, voter_id, voter_address, choice, weight_units)
+        SELECT $1::uuid, a.id, a.wallet_address,
+               (ARRAY['FOR', 'AGAINST', 'ABSTAIN'])[1 + (row_number() OVER () % 3)],
+               s.units
+        FROM governance_snapshots s
+        JOIN accounts a ON s.holder = 'acct:' || a.id::text
+        WHERE s.proposal_id = $1::uuid AND a.wallet_address IS NOT NULL
+        LIMIT $2
+        """,
+        proposal,
+        size,
+    )
+    finalized = asyncio.run(finalize_after_close(bench, proposal))
+    bench.out.add(
+        Row(
+            f"sweep governance {size:,} voters: snapshot (propose + open)",
+            "s",
+            [opened],
+            higher_is_better=False,
         )
-        tally[size] = asyncio.run(finalize_after_close(bench, proposal))
-        bench.out.add(
-            Row(
-                f"sweep governance {size:,} voters: snapshot (propose + open)",
-                "s",
-                [opened],
-                higher_is_better=False,
-            )
+    )
+    bench.out.add(
+        Row(
+            f"sweep governance {size:,} voters: finalize (tally, votes root)",
+            "s",
+            [finalized],
+            higher_is_better=False,
         )
-        bench.out.add(
-            Row(
-                f"sweep governance {size:,} voters: finalize (tally, votes root)",
-                "s",
-                [tally[size]],
-                higher_is_better=False,
-            )
-        )
-    for label, values in (("snapshot", snapshot), ("finalize", tally)):
-        if len(values) > 1:
-            per_voter = {n: seconds / n * 1e6 for n, seconds in values.items()}
-            flatness(bench, f"governance {label} per voter", "us per voter", per_voter, False)
+    )
+    return opened, finalized
 
 
 async def finalize_after_close(bench: Bench, proposal: str) -> float:
@@ -339,7 +350,6 @@ def wait_for_deployment(bench: Bench, timeout: float = 120) -> None:
 SWEEPS: dict[str, Callable[[Any], None]] = {
     "sweep-menu": menu_items,
     "sweep-wallet": wallet_history,
-    "sweep-register": register,
-    "sweep-governance": governance,
+    "sweep-holders": holders,
     "sweep-reconcile": reconcile,
 }
