@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from harness import report, rows, sweeps
 from harness.report import Collector
@@ -32,7 +33,11 @@ def main(argv: list[str]) -> int:
     mode.add_argument("--smoke", action="store_true", help="1 s, 1 round: that it runs at all")
     parser.add_argument("--only", help="comma-separated rows: " + ", ".join(ORDER))
     parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two result files")
+    parser.add_argument("--markdown", metavar="RESULT", help="a result file as a Markdown table")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(report.markdown(Path(args.markdown)))
+        return 0
     if args.compare:
         from harness.compare import compare
 

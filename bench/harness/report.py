@@ -118,6 +118,37 @@ def save(rows: list[Row], config: dict[str, Any], started: float, meta: dict[str
     return path
 
 
+def markdown(path: Path) -> str:
+    """A result file's rows as the Markdown table docs/performance.md shows."""
+    document = json.loads(path.read_text())
+    out = [
+        "| row | median | min-max | target | met | note |",
+        "| --- | ---: | ---: | --- | --- | --- |",
+    ]
+    for raw in document["rows"]:
+        row = Row(
+            raw["name"],
+            raw["unit"],
+            raw["values"],
+            raw["target"],
+            raw["higher_is_better"],
+            raw["note"],
+        )
+        unit = "" if row.unit == "x" else f" {row.unit}"
+        spread = (
+            f"{fmt(min(row.values), row.unit)}-{fmt(max(row.values), row.unit)}"
+            if row.values
+            else "-"
+        )
+        met = {True: "yes", False: "**no**", None: ""}[row.met]
+        note = row.note.replace("|", "/")
+        out.append(
+            f"| {row.name} | {fmt(row.median, row.unit)}{unit} | {spread} | "
+            f"{target_text(row)} | {met} | {note} |"
+        )
+    return "\n".join(out)
+
+
 def print_final(rows: list[Row], path: Path) -> None:
     """The whole table once more at the end, and where the result file is."""
     print()
