@@ -308,8 +308,21 @@ def reconcile(bench: Bench) -> None:
     now = bench.world.customers
     for size in sorted({max(size, now) for size in sizes(bench, "reconcile")}):
         ensure_holders(bench, size)
+        # The reconciler reads from the chain every address of the outbox: give each seeded
+        # mint its outbox row, marked settled (the chain never saw them: drift, exit 1).
+        world.sql(
+            """
+            INSERT INTO outbox (entry_id, token, address, delta, settled_at)
+            SELECT e.id, e.token, a.wallet_address, e.units, now()
+            FROM ledger_entries e JOIN accounts a ON e.to_holder = 'acct:' || a.id::text
+            WHERE e.ref_kind = 'bench' AND a.wallet_address IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entry_id = e.id)
+            """
+        )
         holders = int(
-            world.fetch("SELECT count(DISTINCT holder) AS n FROM ledger_balances")[0]["n"]
+            world.fetch("SELECT count(*) AS n FROM (SELECT DISTINCT token, address FROM outbox) t")[
+                0
+            ]["n"]
         )
         wait_for_deployment(bench)
         started = time.perf_counter()
@@ -328,11 +341,12 @@ def reconcile(bench: Bench) -> None:
         by_size[holders] = seconds / holders * 1e6
         bench.out.add(
             Row(
-                f"sweep reconcile {holders:,} holders",
+                f"sweep reconcile {holders:,} holder balances",
                 "s",
                 [seconds],
                 higher_is_better=False,
-                note=f"{seconds / holders * 1e6:.0f} us per holder (the command, start included)",
+                note=f"{seconds / holders * 1e6:.0f} us per balance read (the command, start "
+                "included)",
             )
         )
     flatness(bench, "reconcile per holder", "us per holder", by_size, higher=False)
