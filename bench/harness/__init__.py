@@ -1,0 +1,1 @@
+"""The benchmark harness behind `./dev bench` (see bench/README.md)."""
