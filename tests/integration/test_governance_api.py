@@ -27,7 +27,7 @@ from hotpot.domain.governance import EMPTY_VOTES_ROOT, VoteChoice, vote_record
 from hotpot.governance.clock import get_clock
 from hotpot.governance.tables import governance_anchors, governance_votes
 from hotpot.ledger import repository as ledger
-from hotpot.ledger import tokenomics_store
+from hotpot.ledger import repository as ledger_repo
 from hotpot.ledger.holders import account_holder
 from hotpot.ledger.repository import Movement
 from hotpot.ledger.tables import purchases
@@ -547,7 +547,7 @@ async def _order_mint(gov: Gov, price: int) -> tuple[int, int, dict[str, Any]]:
 async def test_tokenomics_change_changes_later_sales(gov: Gov) -> None:
     before_thp, before_spot, before = await _order_mint(gov, 10_000)
     async with gov.ctx.db.read() as conn:
-        version_before, _ = await tokenomics_store.current(conn)
+        version_before, _ = await ledger_repo.tokenomics_in_force(conn)
     # The default rule at an OWNER node: 100 GEL -> 2 000 units, buyer 980; 10 SPOT.
     assert (before_thp, before_spot) == (980, 1_000)
 
@@ -591,7 +591,7 @@ async def test_tokenomics_change_changes_later_sales(gov: Gov) -> None:
     again = ok(await gov.execute(pid))  # a retry: 200, nothing adopted twice
     assert again["executed_at"] == executed["executed_at"]
     async with gov.ctx.db.read() as conn:
-        version_after, settings = await tokenomics_store.current(conn)
+        version_after, settings = await ledger_repo.tokenomics_in_force(conn)
     assert version_after == version_before + 1
     assert settings.thp_price_tetri == 1_000
     assert settings.owner_node_split.buyer_bps == 5_000

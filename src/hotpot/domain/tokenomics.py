@@ -9,9 +9,10 @@ proposal changes exactly these values and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
+from typing import Any
 
 BPS_DENOMINATOR = 10_000  # basis points in a whole
 UNITS_PER_TOKEN = 100  # both tokens have 2 decimals
@@ -322,3 +323,18 @@ def apply_tokenomics_change(
         if getattr(change, name) is not None
     }
     return replace(current, **updates)
+
+
+def settings_to_json(settings: TokenomicsSettings) -> dict[str, Any]:
+    """The stored form of a tokenomics version (integers only, as every rule here)."""
+    return asdict(settings)
+
+
+def settings_from_json(data: dict[str, Any]) -> TokenomicsSettings:
+    return TokenomicsSettings(
+        thp_price_tetri=int(data["thp_price_tetri"]),
+        owner_node_split=Split(**{k: int(v) for k, v in data["owner_node_split"].items()}),
+        franchise_node_split=Split(**{k: int(v) for k, v in data["franchise_node_split"].items()}),
+        tetri_per_spot=int(data["tetri_per_spot"]),
+        spot_daily_cap_units=int(data["spot_daily_cap_units"]),
+    )

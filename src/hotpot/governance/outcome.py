@@ -33,7 +33,7 @@ from hotpot.governance.proposals import (
     window_of,
 )
 from hotpot.governance.voting import vote_tuples
-from hotpot.ledger import tokenomics_store
+from hotpot.ledger import repository as ledger_repo
 from hotpot.menu import repository as menu_repo
 
 _EXECUTION_REFUSALS: dict[ProposalStatus, str] = {
@@ -118,8 +118,10 @@ async def execute(ctx: AppContext, clock: Clock, actor: Actor, proposal_id: UUID
         if kind is ProposalKind.TOKENOMICS_CHANGE:
             change = stored_change(row["tokenomics_change"])
             assert change is not None  # a TOKENOMICS_CHANGE always stores its change
-            _, current = await tokenomics_store.current(conn)
+            _, current = await ledger_repo.tokenomics_in_force(conn)
             adopted = adoptable(current, change)
-            version = await tokenomics_store.adopt(conn, adopted, source=f"proposal:{proposal_id}")
+            version = await ledger_repo.adopt_tokenomics(
+                conn, adopted, source=f"proposal:{proposal_id}"
+            )
         row = await repo.mark_executed(conn, proposal_id, now, actor.id, version)
     return proposal_of(row, now)

@@ -48,7 +48,7 @@ from hotpot.governance import repository as repo
 from hotpot.governance.clock import Clock
 from hotpot.governance.schemas import DishProposalIn, PlainProposalIn, TokenomicsProposalIn
 from hotpot.ledger import repository as ledger
-from hotpot.ledger import tokenomics_store
+from hotpot.ledger import repository as ledger_repo
 from hotpot.ledger.holders import account_holder
 from hotpot.menu import repository as menu_repo
 
@@ -282,7 +282,7 @@ async def propose_network(
             raise Forbidden("insufficient_spot", str(exc)) from exc
         change_json: dict[str, Any] | None = None
         if isinstance(data, TokenomicsProposalIn):
-            _, current = await tokenomics_store.current(conn)
+            _, current = await ledger_repo.tokenomics_in_force(conn)
             adoptable(current, _change_of(data))
             # Only the values the proposal sets; a split is stored whole (all four shares).
             everything = data.tokenomics.model_dump(mode="json")

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.accounts import repository as accounts_repo
 from hotpot.config import Settings
+from hotpot.domain.tokenomics import TokenomicsSettings, settings_from_json, settings_to_json
 from hotpot.ledger.holders import (
     HolderWithoutAddress,
     account_of,
@@ -33,6 +34,7 @@ from hotpot.ledger.tables import (
     node_sales,
     outbox,
     purchases,
+    tokenomics_versions,
 )
 
 TOKENS = ("THP", "SPOT")
@@ -352,3 +354,30 @@ def positive_balances(token: str) -> Select[tuple[str, int]]:
     return select(ledger_balances.c.holder, ledger_balances.c.units).where(
         ledger_balances.c.token == token, ledger_balances.c.units > 0
     )
+
+
+# --- tokenomics versions: version 0 is domain.md's defaults; governance adds more -----
+
+
+async def tokenomics_in_force(conn: AsyncConnection) -> tuple[int, TokenomicsSettings]:
+    row = (
+        await conn.execute(
+            select(tokenomics_versions.c.version, tokenomics_versions.c.settings)
+            .order_by(tokenomics_versions.c.version.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return 0, TokenomicsSettings()
+    return int(row.version), settings_from_json(dict(row.settings))
+
+
+async def adopt_tokenomics(conn: AsyncConnection, settings: TokenomicsSettings, source: str) -> int:
+    """Record new settings for every later sale; returns their version number."""
+    version, _ = await tokenomics_in_force(conn)
+    await conn.execute(
+        insert(tokenomics_versions).values(
+            version=version + 1, settings=settings_to_json(settings), source=source
+        )
+    )
+    return version + 1

@@ -12,7 +12,7 @@ from hotpot.accounts import repository as accounts_repo
 from hotpot.config import Settings
 from hotpot.domain.access import AccessRole
 from hotpot.domain.tokenomics import Mint, NodeType, purchase_mint, start_of_network_day
-from hotpot.ledger import holders, tokenomics_store
+from hotpot.ledger import holders
 from hotpot.ledger import repository as repo
 from hotpot.ledger.repository import Movement
 
@@ -50,7 +50,7 @@ async def mint_purchase(
     )
     if not recorded:
         return None
-    version, rule = await tokenomics_store.current(conn)
+    version, rule = await repo.tokenomics_in_force(conn)
     if version:
         await repo.set_purchase_tokenomics(conn, purchase.ref_kind, purchase.ref_id, version)
     already = 0

@@ -30,7 +30,7 @@ from hotpot.domain.receipts import (
 )
 from hotpot.domain.sales import PrintedReceipt
 from hotpot.domain.tokenomics import cap_spot, start_of_network_day
-from hotpot.ledger import holders, tokenomics_store
+from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger_repo
 from hotpot.ledger.holders import HolderWithoutAddress
 from hotpot.ledger.repository import Movement
@@ -190,7 +190,7 @@ async def _move_to_customer(
         ensure_within_customer_cap(balance, row["thp_units"], supply)
     except CustomerCapExceeded as exc:
         raise Conflict("customer_cap_exceeded", str(exc)) from exc
-    _, rule = await tokenomics_store.current(conn)
+    _, rule = await ledger_repo.tokenomics_in_force(conn)
     already = await ledger_repo.spot_received_since(conn, holder, start_of_network_day(at))
     spot = cap_spot(row["spot_units"], already, rule)
     burned = row["spot_units"] - spot
