@@ -8,11 +8,11 @@ promotes only complete dumps by rename; a torn file found at start is set aside.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -21,11 +21,11 @@ from structlog.testing import capture_logs
 
 from hotpot.chain.anvil import ChainState, EmbeddedAnvil, state_head
 from hotpot.chain.contracts import Contracts
-from hotpot.chain.deploy import current_deployment
 from hotpot.context import AppContext
 from hotpot.ledger.tables import outbox
 from hotpot.settlement.reconciler import reconcile
 from hotpot.settlement.relay import run_relay
+from hotpot.settlement.repository import current_deployment
 from hotpot.settlement.tables import settlement_batches
 from tests.support import World
 
@@ -239,10 +239,8 @@ async def test_chain_sigkilled_ten_times_under_settlement_load(
     stop_relay, stop_load = asyncio.Event(), asyncio.Event()
     relay = asyncio.create_task(
         run_relay(
-            SimpleNamespace(settings=settings, db=ctx.db),
+            dataclasses.replace(ctx, settings=settings, chain=own.client, store=own.store),
             stop_relay,
-            client=own.client,
-            store=own.store,
         )
     )
     load = asyncio.create_task(_orders_until(world, stop_load))
