@@ -18,11 +18,8 @@ so both stores **refuse** payloads above `MAX_BLOCK_SIZE` (262 144 bytes) with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -35,6 +32,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from hotpot.adapters.files import write_atomically
 from hotpot.domain.canonical import (
     MAX_BLOCK_SIZE,
     CanonicalError,
@@ -173,18 +171,8 @@ class LocalBlockStore:
         if path.is_file():
             return  # content-addressed: an existing file already holds these bytes
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename: readers see the whole block or none.
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        # Readers see the whole block or none.
+        write_atomically(path, data)
 
 
 # --- Kubo RPC client -----------------------------------------------------------------

@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from hotpot.adapters.embedded import (
     owner_alive,
     wait_for_port,
 )
+from hotpot.adapters.files import write_atomically
 
 log = structlog.get_logger(__name__)
 
@@ -77,26 +77,6 @@ def state_head(data: bytes) -> int | None:
         return int(head, 16) if isinstance(head, str) else int(head)
     except (TypeError, ValueError):
         return None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash at any moment leaves old or new, whole."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    # The rename itself is durable only once the folder is flushed.
-    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 @dataclass

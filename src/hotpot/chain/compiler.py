@@ -13,12 +13,12 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import hotpot
+from hotpot.adapters.files import write_atomically
 
 CONTRACT_NAMES: tuple[str, ...] = ("thp", "spot", "settlement_registry", "governance_anchor")
 
@@ -172,12 +172,5 @@ def _write_cache(path: Path, compiled: CompiledContract) -> None:
             "compiler_version": compiled.compiler_version,
         }
     )
-    # Write then rename, so a concurrent reader never sees half a file.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as tmp:
-            tmp.write(payload)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    # A concurrent reader never sees half a file.
+    write_atomically(path, payload.encode())
