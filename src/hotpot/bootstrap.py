@@ -19,6 +19,7 @@ from hotpot.adapters.ratelimit import RateLimiter
 from hotpot.chain.client import ChainClient
 from hotpot.config import ConfigError, Settings
 from hotpot.context import AppContext
+from hotpot.security.codes import ReceiptCodes
 from hotpot.security.passwords import Passwords
 from hotpot.security.pii import PiiVault
 
@@ -38,13 +39,15 @@ def build_context(settings: Settings, *, pool_size: int | None = None) -> AppCon
         if settings.chain_rpc_urls
         else None
     )
+    passwords = Passwords(settings.password_hash_profile)
     return AppContext(
         settings=settings,
         db=db,
         cache=cache,
         limiter=RateLimiter(cache),
         vault=PiiVault(settings.encryption_key_bytes),
-        passwords=Passwords(settings.password_hash_profile),
+        passwords=passwords,
+        codes=ReceiptCodes(settings.effective_receipt_code_secret, passwords),
         chain=chain,
         store=open_ipfs_store(settings.ipfs_api_url, settings.hotpot_data_dir),
     )

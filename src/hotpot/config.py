@@ -19,7 +19,14 @@ DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"dev-only-encryption-key-32bytes!
 # anvil's first well-known dev account (public knowledge: never holds anything real).
 DEV_RELAY_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
-SECRET_VARIABLES = {"JWT_SECRET": DEV_JWT_SECRET, "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY}
+# Receipt activation codes: the key of their stored hash (security/codes.py).
+DEV_RECEIPT_CODE_SECRET = "dev-only-receipt-code-secret-do-not-use-in-production"
+
+SECRET_VARIABLES = {
+    "JWT_SECRET": DEV_JWT_SECRET,
+    "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY,
+    "RECEIPT_CODE_SECRET": DEV_RECEIPT_CODE_SECRET,
+}
 # Local development addresses of the network's own holders (public, not secrets, but a
 # production network must name its real ones: tokens minted here would be lost).
 DEV_ADDRESSES = {
@@ -104,6 +111,10 @@ class Settings(BaseSettings):
     # `hotpot worker` serves its metrics (/metrics) on this port; 0 turns that off.
     worker_metrics_port: int = Field(default=9102, ge=0, le=65535)
 
+    # Receipt activation codes (docs/sales.md): the HMAC key of their stored hash.
+    # Unset: the development value, refused in production.
+    receipt_code_secret: str | None = None
+
     @field_validator("cors_origins", "chain_rpc_urls", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -132,6 +143,10 @@ class Settings(BaseSettings):
                     )
             if self.jwt_secret is not None and len(self.jwt_secret) < 32:
                 raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+            if self.receipt_code_secret is not None and len(self.receipt_code_secret) < 32:
+                raise ConfigError(
+                    "RECEIPT_CODE_SECRET must be at least 32 characters in production"
+                )
             for name, dev_value in DEV_ADDRESSES.items():
                 if getattr(self, name.lower()) == dev_value:
                     raise ConfigError(f"{name} is the development default; set the real address")
@@ -164,6 +179,10 @@ class Settings(BaseSettings):
     @property
     def effective_jwt_secret(self) -> str:
         return self.jwt_secret or DEV_JWT_SECRET
+
+    @property
+    def effective_receipt_code_secret(self) -> bytes:
+        return (self.receipt_code_secret or DEV_RECEIPT_CODE_SECRET).encode()
 
     @cached_property
     def encryption_key_bytes(self) -> bytes:

@@ -11,6 +11,7 @@ from hotpot.adapters.ratelimit import RateLimiter
 from hotpot.chain.client import ChainClient
 from hotpot.config import Settings
 from hotpot.domain.errors import Unavailable
+from hotpot.security.codes import ReceiptCodes
 from hotpot.security.passwords import Passwords
 from hotpot.security.pii import PiiVault
 
@@ -25,6 +26,8 @@ class AppContext:
     limiter: RateLimiter
     vault: PiiVault
     passwords: Passwords
+    # Keyed hash of receipt activation codes (argon2 ones from before still verify).
+    codes: ReceiptCodes
     # None when no chain is configured (and no embedded one started): orders and sales
     # still commit, their outbox rows wait for a chain.
     chain: ChainClient | None

@@ -20,7 +20,14 @@ import pytest
 from hotpot.adapters.embedded import free_port
 
 HOTPOT = str(Path(sys.executable).parent / "hotpot")
-_CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "DATABASE_REPLICA_URL", "JWT_SECRET", "ENCRYPTION_KEY")
+_CONFIG_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DATABASE_REPLICA_URL",
+    "JWT_SECRET",
+    "ENCRYPTION_KEY",
+    "RECEIPT_CODE_SECRET",
+)
 
 
 def _bare_env(**extra: str) -> dict[str, str]:
@@ -180,6 +187,14 @@ def test_serve_on_embedded_defaults_seeds_once_and_keeps_data(data_dir: Path) ->
                 "ENCRYPTION_KEY": "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE=",
             },
             "ENCRYPTION_KEY",
+        ),
+        (
+            {
+                "JWT_SECRET": "x" * 40,
+                "ENCRYPTION_KEY": "cmVhbC1sb29raW5nLWVuY3J5cHRpb24ta2V5LTMyYiE=",
+                "RECEIPT_CODE_SECRET": "dev-only-receipt-code-secret-do-not-use-in-production",
+            },
+            "RECEIPT_CODE_SECRET",
         ),
     ],
 )

@@ -182,6 +182,7 @@ def production_env(database_url: str, port: int) -> dict[str, str]:
         "REDIS_NAMESPACE": f"imagetest{port}",
         "JWT_SECRET": secrets.token_hex(32),
         "ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "RECEIPT_CODE_SECRET": secrets.token_hex(32),
         "HOTPOT_SEED_DEMO": "false",
         # The network's own chain addresses: production refuses the development ones.
         "OWNER_ADDRESS": "0x" + secrets.token_hex(20),

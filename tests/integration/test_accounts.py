@@ -92,6 +92,32 @@ async def test_refresh_tokens_rotate_and_cannot_be_reused(client: httpx.AsyncCli
     assert after.status_code == 401
 
 
+async def test_a_replayed_refresh_token_revokes_its_family(client: httpx.AsyncClient) -> None:
+    """OAuth 2.0 Security BCP reuse detection: RT1 coming back after RT1 -> RT2 means
+    RT1 leaked, so RT2 (and whatever was rotated from it) stops working too."""
+    email = unique_email("reuse")
+    ok(await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD}), 201)
+    login = {"login": email, "password": PASSWORD}
+    other_session = ok(await client.post("/api/v1/auth/login", json=login))
+    first = ok(await client.post("/api/v1/auth/login", json=login))["refresh_token"]
+    second = ok(await client.post("/api/v1/auth/refresh", json={"refresh_token": first}))
+    second_token = second["refresh_token"]
+    replayed = await client.post("/api/v1/auth/refresh", json={"refresh_token": first})
+    assert replayed.status_code == 401
+    assert replayed.json()["code"] == "invalid_refresh_token"
+    descendant = await client.post("/api/v1/auth/refresh", json={"refresh_token": second_token})
+    assert descendant.status_code == 401
+    # Only the replayed sign-in's family is revoked: another session keeps working,
+    # and signing in again starts a fresh family.
+    ok(
+        await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": other_session["refresh_token"]}
+        )
+    )
+    fresh = ok(await client.post("/api/v1/auth/login", json=login))
+    ok(await client.post("/api/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]}))
+
+
 async def test_chef_needs_a_node_and_staff_emails_are_unique(
     client: httpx.AsyncClient, world: World
 ) -> None:

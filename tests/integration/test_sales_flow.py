@@ -21,6 +21,8 @@ from hotpot.ledger.tables import ledger_entries
 from hotpot.menu.tables import availability
 from hotpot.sales import receipts
 from hotpot.sales.qr import claim_url, public_base_url, qr_png
+from hotpot.sales.tables import receipts as receipts_table
+from hotpot.security.codes import MARKER
 from tests.support import World, bearer, ok
 
 
@@ -265,6 +267,49 @@ async def test_five_wrong_codes_lock_the_receipt(world: World, ctx: AppContext) 
     assert printed["status"] == "LOCKED"
     # Malformed codes never reach the check (schema), so they are not counted.
     assert (await claim(world, token, sale["receipt_id"], "0OIL0OIL0OIL")).status_code == 422
+
+
+async def stored_code_hash(ctx: AppContext, receipt_id: str) -> str:
+    async with ctx.db.read() as conn:
+        stored = await conn.scalar(
+            select(receipts_table.c.code_hash).where(receipts_table.c.id == uuid.UUID(receipt_id))
+        )
+    assert isinstance(stored, str)
+    return stored
+
+
+async def test_activation_codes_are_stored_as_a_keyed_hash(world: World, ctx: AppContext) -> None:
+    item = await world.item(price=1_000, portions=10)
+    sale = ok(await sell(world, item), 201)
+    code = sale["activation_code"]
+    stored = await stored_code_hash(ctx, sale["receipt_id"])
+    assert stored.startswith(MARKER) and not stored.startswith("$argon2")
+    assert code not in stored
+    assert stored == ctx.codes.hash(code)
+    _, token = await world.customer()
+    wrong = await claim(world, token, sale["receipt_id"], other_code(code))
+    assert wrong.status_code == 403 and wrong.json()["attempts_left"] == 4
+    assert ok(await claim(world, token, sale["receipt_id"], code))["status"] == "CLAIMED"
+
+
+async def test_a_receipt_with_an_old_argon2_hash_still_claims(
+    world: World, ctx: AppContext
+) -> None:
+    """Receipts issued before the keyed hash keep their argon2 hash until they expire."""
+    item = await world.item(price=1_000, portions=10)
+    sale = ok(await sell(world, item), 201)
+    code = sale["activation_code"]
+    async with ctx.db.transaction() as conn:
+        await conn.execute(
+            receipts_table.update()
+            .where(receipts_table.c.id == uuid.UUID(sale["receipt_id"]))
+            .values(code_hash=ctx.passwords.hash(code))
+        )
+    assert (await stored_code_hash(ctx, sale["receipt_id"])).startswith("$argon2")
+    _, token = await world.customer()
+    wrong = await claim(world, token, sale["receipt_id"], other_code(code))
+    assert wrong.status_code == 403 and wrong.json()["attempts_left"] == 4
+    assert ok(await claim(world, token, sale["receipt_id"], code))["status"] == "CLAIMED"
 
 
 async def test_concurrent_claims_exactly_one_wins(world: World, ctx: AppContext) -> None:

@@ -117,6 +117,7 @@ def new_secrets() -> dict[str, str]:
     return {
         "JWT_SECRET": secrets.token_urlsafe(48),
         "ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "RECEIPT_CODE_SECRET": secrets.token_urlsafe(48),
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
         "REPLICATION_PASSWORD": secrets.token_urlsafe(24),
         "REDIS_PASSWORD": secrets.token_urlsafe(24),
@@ -186,6 +187,9 @@ class Stack:
         if not file.exists():
             _write_private(file, json.dumps(new_secrets(), indent=2))
         loaded: dict[str, str] = json.loads(file.read_text())
+        if "RECEIPT_CODE_SECRET" not in loaded:  # a stack folder from before that secret
+            loaded["RECEIPT_CODE_SECRET"] = secrets.token_urlsafe(48)
+            _write_private(file, json.dumps(loaded, indent=2))
         return loaded
 
     def database_url(self, name: str = "postgres", database: str = DB_NAME) -> str:
@@ -216,6 +220,7 @@ class Stack:
             "REDIS_URL": self.redis_url,
             "JWT_SECRET": s["JWT_SECRET"],
             "ENCRYPTION_KEY": s["ENCRYPTION_KEY"],
+            "RECEIPT_CODE_SECRET": s["RECEIPT_CODE_SECRET"],
             "CHAIN_RPC_URLS": ",".join(self.chain_rpc_urls),
             "CHAIN_ID": str(CHAIN_ID),
             "IPFS_API_URL": self.url("ipfs"),

@@ -109,6 +109,11 @@ securityContext:
     secretKeyRef:
       name: {{ .Values.secrets.existingSecret }}
       key: encryption-key
+- name: RECEIPT_CODE_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.existingSecret }}
+      key: receipt-code-secret
 - name: CHAIN_RPC_URLS
   value: {{ include "hotpot.chainUrls" . | quote }}
 - name: IPFS_API_URL

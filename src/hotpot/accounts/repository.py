@@ -48,17 +48,28 @@ async def list_staff(conn: AsyncConnection, limit: int, offset: int) -> list[Row
 
 
 async def store_refresh_token(
-    conn: AsyncConnection, token_id: UUID, account_id: UUID, token_hash: bytes, expires: datetime
+    conn: AsyncConnection,
+    token_id: UUID,
+    account_id: UUID,
+    family_id: UUID,
+    token_hash: bytes,
+    expires: datetime,
 ) -> None:
     await conn.execute(
         insert(refresh_tokens).values(
-            id=token_id, account_id=account_id, token_hash=token_hash, expires_at=expires
+            id=token_id,
+            account_id=account_id,
+            family_id=family_id,
+            token_hash=token_hash,
+            expires_at=expires,
         )
     )
 
 
-async def consume_refresh_token(conn: AsyncConnection, token_hash: bytes) -> UUID | None:
-    """Revoke a live refresh token in one statement; its account id, or None if not live."""
+async def consume_refresh_token(
+    conn: AsyncConnection, token_hash: bytes
+) -> tuple[UUID, UUID] | None:
+    """Revoke a live refresh token in one statement; (account id, family id), or None."""
     row = await conn.execute(
         update(refresh_tokens)
         .where(
@@ -67,10 +78,25 @@ async def consume_refresh_token(conn: AsyncConnection, token_hash: bytes) -> UUI
             refresh_tokens.c.expires_at > func.now(),
         )
         .values(revoked_at=func.now())
-        .returning(refresh_tokens.c.account_id)
+        .returning(refresh_tokens.c.account_id, refresh_tokens.c.family_id)
     )
-    account_id: UUID | None = row.scalar_one_or_none()
-    return account_id
+    found = row.first()
+    return None if found is None else (found.account_id, found.family_id)
+
+
+async def revoke_family_of(conn: AsyncConnection, token_hash: bytes) -> int:
+    """Revoke every live token of the family this (known) token belongs to; how many."""
+    family = (
+        select(refresh_tokens.c.family_id)
+        .where(refresh_tokens.c.token_hash == token_hash)
+        .scalar_subquery()
+    )
+    result = await conn.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.family_id == family, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return result.rowcount
 
 
 async def store_nonce(conn: AsyncConnection, nonce: str, expires: datetime) -> None:

@@ -130,12 +130,16 @@ async def _node_ids_for(conn: AsyncConnection, row: RowMapping) -> tuple[UUID, .
     return ()
 
 
-async def _issue_pair(ctx: AppContext, conn: AsyncConnection, row: RowMapping) -> Tokens:
+async def _issue_pair(
+    ctx: AppContext, conn: AsyncConnection, row: RowMapping, family_id: UUID | None = None
+) -> Tokens:
+    """An access token and a refresh token; a sign-in starts a new refresh family."""
     claims = Claims(subject=row["id"], role=row["role"], node_ids=await _node_ids_for(conn, row))
     ttl = ctx.settings.access_token_ttl_seconds
     refresh, refresh_hash = new_refresh_token()
     expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.refresh_token_ttl_seconds)
-    await repo.store_refresh_token(conn, uuid4(), row["id"], refresh_hash, expires)
+    family = family_id if family_id is not None else uuid4()
+    await repo.store_refresh_token(conn, uuid4(), row["id"], family, refresh_hash, expires)
     return Tokens(
         access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
         refresh_token=refresh,
@@ -163,13 +167,26 @@ async def login(ctx: AppContext, login_name: str, password: str) -> Tokens:
         return await _issue_pair(ctx, conn, row)
 
 
+def _bad_refresh() -> Unauthenticated:
+    return Unauthenticated("invalid_refresh_token", "the refresh token is invalid or used")
+
+
 async def refresh(ctx: AppContext, token: str) -> Tokens:
+    """Rotate a refresh token. A used one coming back means it leaked (OAuth 2.0 Security
+    BCP, reuse detection): its whole family is revoked and the user signs in again."""
+    token_hash = refresh_token_hash(token)
     async with ctx.db.transaction() as conn:
-        account_id = await repo.consume_refresh_token(conn, refresh_token_hash(token))
-        row = await repo.by_id(conn, account_id) if account_id is not None else None
-        if row is None or not row["active"]:
-            raise Unauthenticated("invalid_refresh_token", "the refresh token is invalid or used")
-        return await _issue_pair(ctx, conn, row)
+        consumed = await repo.consume_refresh_token(conn, token_hash)
+        if consumed is None:
+            # Committed before the refusal, so the revocation survives the 401.
+            await repo.revoke_family_of(conn, token_hash)
+        else:
+            account_id, family_id = consumed
+            row = await repo.by_id(conn, account_id)
+            if row is None or not row["active"]:
+                raise _bad_refresh()
+            return await _issue_pair(ctx, conn, row, family_id)
+    raise _bad_refresh()
 
 
 async def logout(ctx: AppContext, token: str) -> None:

@@ -54,6 +54,8 @@ refresh_tokens = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("account_id", UUID(as_uuid=True), ForeignKey("accounts.id"), nullable=False),
     Column("token_hash", LargeBinary, nullable=False, unique=True),
+    # Every token rotated from one sign-in shares its family: a replayed token revokes it.
+    Column("family_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     created_at(),
