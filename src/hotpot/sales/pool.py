@@ -1,5 +1,6 @@
-"""The unclaimed pool and its distribution: pool -> every ST holder but custody, the pool
-itself and charity, pro rata, at most once per period (`domain.distribution`)."""
+"""The unclaimed pool and its distribution: pool -> the customers only, pro rata to their
+ST, none beyond 49 % of supply, at most once per period (`domain.distribution`); what no
+customer can take stays in the pool."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hotpot.accounts import repository as accounts_repo
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.distribution import (
@@ -16,7 +19,7 @@ from hotpot.domain.distribution import (
     DistributionPeriod,
     NoEligibleHolders,
     PoolState,
-    distribute,
+    distribute_to_customers,
     period_of,
 )
 from hotpot.domain.errors import Conflict, Forbidden
@@ -29,9 +32,17 @@ from hotpot.sales.service import at_or_now
 
 # (config) The distribution period; domain.md's default is yearly.
 DISTRIBUTION_PERIOD: DistributionPeriod = DEFAULT_DISTRIBUTION_PERIOD
-# Holders that never take part in a distribution (domain.md: custody and charity; the
-# pool is what is being paid). The network owner is an ST holder and is paid.
-NOT_DISTRIBUTED_TO = (holders.CUSTODY, holders.POOL, holders.CHARITY)
+
+
+async def _customer_holdings(conn: AsyncConnection) -> dict[str, int]:
+    """The ST of every customer account (domain.md: only customers are paid; the network
+    owner, franchisees, the charity fund and custody never are)."""
+    customers = {
+        holders.account_holder(account_id)
+        for account_id in await accounts_repo.ids_with_role(conn, AccessRole.CUSTOMER.value)
+    }
+    everyone = await ledger_repo.holdings(conn, "THP", ())
+    return {holder: units for holder, units in everyone.items() if holder in customers}
 
 
 def _distribution(row: RowMapping) -> Distribution:
@@ -56,7 +67,7 @@ def _already_distributed(row: RowMapping) -> Conflict:
 async def distribute_pool(
     ctx: AppContext, actor: Actor, now: datetime | None = None
 ) -> Distribution:
-    """Pay the whole THP pool to ST holders pro rata, at most once per period."""
+    """Pay the THP pool to the customers pro rata, at most once per period."""
     if actor.role is not AccessRole.OWNER:
         raise Forbidden("forbidden", "only the network owner distributes the pool")
     key = period_of(at_or_now(now), DISTRIBUTION_PERIOD)
@@ -70,19 +81,24 @@ async def distribute_pool(
             raise _already_distributed(existing)
         if pool_units == 0:
             raise Conflict("pool_empty", "the unclaimed pool is empty: nothing to pay")
-        holdings = await ledger_repo.holdings(conn, "THP", NOT_DISTRIBUTED_TO)
+        holdings = await _customer_holdings(conn)
+        supply = await ledger_repo.supply(conn, "THP")
         try:
-            payouts = distribute(pool_units, holdings)
+            payouts = distribute_to_customers(pool_units, holdings, supply)
         except NoEligibleHolders as exc:
             raise Conflict("no_eligible_holders", str(exc)) from exc
         paid = {holder: units for holder, units in payouts.items() if units > 0}
+        if not paid:
+            raise Conflict(
+                "pool_unpayable", "every customer is at the 49 % cap: the pool stays for later"
+            )
         taken = await repo.claim_period(
             conn,
             {
                 "id": distribution_id,
                 "period": key.period.value,
                 "label": key.label,
-                "pool_units": pool_units,
+                "pool_units": sum(paid.values()),
                 "holders_paid": len(paid),
                 "created_by": actor.id,
             },
