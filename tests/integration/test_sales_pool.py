@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from hotpot.accounts import repository as accounts_repo
@@ -25,6 +26,7 @@ from hotpot.domain.errors import Conflict
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_balances, ledger_entries
+from hotpot.ops import gauges
 from hotpot.sales import expiry
 from hotpot.sales import pool as pool_service
 from tests.conftest import make_settings
@@ -328,3 +330,22 @@ async def test_the_prototype_case_keeps_the_owner_under_its_cap(
         assert await balance(ctx, customer) == 49_000
         assert distribution["pool_units"] == pool and distribution["holders_paid"] == 1
         assert after["unclaimed_pool_thp_units"] == 0
+
+
+async def test_a_customer_above_49_percent_is_flagged_wherever_caps_are_shown(
+    empty_database: str, redis_url: str
+) -> None:
+    """The purchase rule never refuses: a lone buyer's order of 0.10 GEL in a new network
+    mints 2 THP units, both to the buyer (owner and charity floor to 0): 100 % of supply."""
+    async with world_on(empty_database, redis_url) as world:
+        item = await world.item(price=10, portions=5)
+        done = await world.order(world.tokens["customer"], world.node_a, item)
+        await world.complete(done["id"])
+        figures = ok(await world.client.get("/api/v1/transparency"))
+        assert figures["thp_supply_units"] == 2
+        assert figures["cap_breaches"] == ["customer"]
+        await gauges.refresh(world.ctx)
+        share = REGISTRY.get_sample_value(
+            "hotpot_ownership_share_bps", {"party": "largest_customer"}
+        )
+        assert share == 10_000

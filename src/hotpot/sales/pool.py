@@ -8,9 +8,7 @@ from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.accounts import repository as accounts_repo
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.distribution import (
@@ -26,23 +24,13 @@ from hotpot.domain.errors import Conflict, Forbidden
 from hotpot.domain.results import Slice
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger_repo
+from hotpot.ledger import service as ledger_service
 from hotpot.ledger.repository import Movement
 from hotpot.sales import repository as repo
 from hotpot.sales.service import at_or_now
 
 # (config) The distribution period; domain.md's default is yearly.
 DISTRIBUTION_PERIOD: DistributionPeriod = DEFAULT_DISTRIBUTION_PERIOD
-
-
-async def _customer_holdings(conn: AsyncConnection) -> dict[str, int]:
-    """The ST of every customer account (domain.md: only customers are paid; the network
-    owner, franchisees, the charity fund and custody never are)."""
-    customers = {
-        holders.account_holder(account_id)
-        for account_id in await accounts_repo.ids_with_role(conn, AccessRole.CUSTOMER.value)
-    }
-    everyone = await ledger_repo.holdings(conn, "THP", ())
-    return {holder: units for holder, units in everyone.items() if holder in customers}
 
 
 def _distribution(row: RowMapping) -> Distribution:
@@ -81,7 +69,8 @@ async def distribute_pool(
             raise _already_distributed(existing)
         if pool_units == 0:
             raise Conflict("pool_empty", "the unclaimed pool is empty: nothing to pay")
-        holdings = await _customer_holdings(conn)
+        # domain.md: only customers are paid (never the owner, a franchisee, charity, custody)
+        holdings = await ledger_service.customers_thp(conn)
         supply = await ledger_repo.supply(conn, "THP")
         try:
             payouts = distribute_to_customers(pool_units, holdings, supply)
