@@ -26,6 +26,7 @@ from hotpot.domain import merkle
 from hotpot.domain.governance import EMPTY_VOTES_ROOT, VoteChoice, vote_record
 from hotpot.governance.clock import get_clock
 from hotpot.governance.tables import governance_anchors, governance_votes
+from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger import repository as ledger_repo
 from hotpot.ledger.holders import account_holder
@@ -78,6 +79,12 @@ class Gov:
     async def supply(self, token: str = "SPOT") -> int:
         async with self.ctx.db.read() as conn:
             return await ledger.supply(conn, token)
+
+    async def voting_supply(self) -> int:
+        """The SPOT that is voting power: all of it but custody's (domain.md)."""
+        async with self.ctx.db.read() as conn:
+            custody = await ledger.balance(conn, holders.CUSTODY, "SPOT")
+        return await self.supply() - custody
 
     async def holder(self, units: int = 0) -> tuple[str, dict[str, str]]:
         """A customer holding `units` SPOT: (account id, auth headers)."""
@@ -470,7 +477,7 @@ async def _closed_tally(gov: Gov, votes: list[tuple[int, str]], filler: int) -> 
     voters = [(await gov.holder(weight), choice) for weight, choice in votes]
     if filler:
         await gov.holder(filler)
-    expected_supply = await gov.supply()
+    expected_supply = await gov.voting_supply()
     proposal = ok(await gov.network(proposer, voting_hours=24), 201)
     assert proposal["tally"]["snapshot_supply_units"] == expected_supply
     for (_, headers), choice in voters:
@@ -486,7 +493,7 @@ async def _closed_tally(gov: Gov, votes: list[tuple[int, str]], filler: int) -> 
 async def test_quorum_just_reached_and_just_missed(gov: Gov) -> None:
     # Quorum: cast * 10 000 >= supply * 2 000. With the voter at exactly a fifth of the
     # supply it is reached; one unit less (and the same others) it is not.
-    base = await gov.supply() + 1_000  # + the proposer's 10 SPOT
+    base = await gov.voting_supply() + 1_000  # + the proposer's 10 SPOT
     weight = base + 1_000
     filler = 4 * weight - base
     reached = await _closed_tally(gov, [(weight, "FOR")], filler)
@@ -494,7 +501,7 @@ async def test_quorum_just_reached_and_just_missed(gov: Gov) -> None:
     assert reached["tally"]["quorum_reached"] is True
     assert reached["status"] == "QUEUED"
 
-    base = await gov.supply() + 1_000
+    base = await gov.voting_supply() + 1_000
     weight = base + 1_000
     filler = 4 * weight - base
     missed = await _closed_tally(gov, [(weight - 1, "FOR")], filler)
@@ -502,6 +509,25 @@ async def test_quorum_just_reached_and_just_missed(gov: Gov) -> None:
     assert missed["tally"]["quorum_reached"] is False
     assert missed["tally"]["outcome"] == "NO_QUORUM"
     assert missed["status"] == "REJECTED"
+
+
+async def test_customers_reach_quorum_with_most_spot_in_custody(gov: Gov) -> None:
+    # A network that sells mostly at the till: unclaimed receipts hold most SPOT in
+    # custody. Custody is nobody's voting power, so it is not in the snapshot and the
+    # quorum is measured against the customers' SPOT alone.
+    base = await gov.voting_supply() + 1_000  # + the proposer's 10 SPOT
+    weight = base  # the voter holds half the voting SPOT
+    item = await gov.world.item(price=100_000_000, portions=100)
+    sale = {"terminal_sale_id": uuid.uuid4().hex, "lines": [{"item_id": item, "quantity": 100}]}
+    ok(await gov.client.post("/api/v1/sales", json=sale, headers=gov.world.auth("terminal")), 201)
+    async with gov.ctx.db.read() as conn:
+        custody = await ledger.balance(conn, holders.CUSTODY, "SPOT")
+    assert custody * 10 > (custody + base + weight) * 9  # custody holds over 90 % of SPOT
+
+    final = await _closed_tally(gov, [(weight, "FOR")], 0)
+    assert final["tally"]["snapshot_supply_units"] == base + weight
+    assert final["tally"]["quorum_reached"] is True
+    assert final["status"] == "QUEUED"
 
 
 async def test_fifty_one_percent_counts_abstentions(gov: Gov) -> None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
+from hotpot.accounts import repository as accounts_repo
 from hotpot.adapters.database import migrate
 from hotpot.app import create_app
 from hotpot.context import AppContext
@@ -23,6 +26,7 @@ from hotpot.domain.errors import Conflict
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import ledger_balances, ledger_entries
+from hotpot.ops import gauges
 from hotpot.sales import expiry
 from hotpot.sales import pool as pool_service
 from tests.conftest import make_settings
@@ -37,22 +41,38 @@ def after_expiry() -> datetime:
     return datetime.now(UTC) + timedelta(days=30, minutes=5)
 
 
-@pytest.fixture(scope="module")
-def pool_database(fresh_database: Any) -> str:
+def migrated_database(fresh_database: Any) -> str:
     url = str(fresh_database())
     migrate(url)
     return url
 
 
-@pytest.fixture(scope="module")
-async def pool_world(pool_database: str, redis_url: str) -> AsyncIterator[World]:
-    app = create_app(make_settings(pool_database, redis_url))
+@asynccontextmanager
+async def world_on(database_url: str, redis_url: str) -> AsyncIterator[World]:
+    app = create_app(make_settings(database_url, redis_url))
     ctx = app.state.context
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield await World.create(client, ctx)
     await ctx.cache.close()
     await ctx.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def pool_database(fresh_database: Any) -> str:
+    return migrated_database(fresh_database)
+
+
+@pytest.fixture
+def empty_database(fresh_database: Any) -> str:
+    """A network of its own, for a case whose shares must see no other test's sales."""
+    return migrated_database(fresh_database)
+
+
+@pytest.fixture(scope="module")
+async def pool_world(pool_database: str, redis_url: str) -> AsyncIterator[World]:
+    async with world_on(pool_database, redis_url) as world:
+        yield world
 
 
 async def sell(world: World, item: str, token: str = "terminal", quantity: int = 1) -> Any:
@@ -86,6 +106,12 @@ async def thp_holdings(ctx: AppContext) -> dict[str, int]:
             )
         )
         return {row.holder: int(row.units) for row in rows}
+
+
+async def customer_holders(ctx: AppContext) -> set[str]:
+    async with ctx.db.read() as conn:
+        ids = await accounts_repo.ids_with_role(conn, AccessRole.CUSTOMER.value)
+    return {holders.account_holder(account_id) for account_id in ids}
 
 
 def owner_actor(world: World) -> Actor:
@@ -176,11 +202,9 @@ async def test_distribution_pays_the_pool_pro_rata_to_the_last_unit(pool_world: 
     pool = await balance(ctx, holders.POOL)
     assert pool > 0
     before = await thp_holdings(ctx)
-    eligible = {
-        h: u
-        for h, u in before.items()
-        if h not in {holders.CUSTODY, holders.POOL, holders.CHARITY} and u > 0
-    }
+    customers = await customer_holders(ctx)
+    eligible = {h: u for h, u in before.items() if h in customers and u > 0}
+    assert eligible and any(h.startswith(holders.ACCOUNT_PREFIX) for h in before.keys() - customers)
     total = sum(eligible.values())
 
     distribution = await pool_service.distribute_pool(
@@ -192,9 +216,10 @@ async def test_distribution_pays_the_pool_pro_rata_to_the_last_unit(pool_world: 
     paid = {h: after.get(h, 0) - before.get(h, 0) for h in after}
     assert sum(paid.values()) == 0  # the pool's loss is exactly the holders' gain
     assert sum(u for h, u in paid.items() if h != holders.POOL) == pool
-    for excluded in (holders.CUSTODY, holders.CHARITY):
-        assert paid.get(excluded, 0) == 0
-    assert paid[holders.OWNER] > 0  # the network owner is an ST holder and is paid
+    # domain.md (settled): customers only; the owner and franchisees are never paid.
+    for excluded in before.keys() - customers - {holders.POOL}:
+        assert paid.get(excluded, 0) == 0, excluded
+    assert before[holders.OWNER] > 0 and paid[holders.OWNER] == 0
     for holder, units in eligible.items():
         fair, remainder = divmod(pool * units, total)
         assert paid[holder] in ((fair, fair + 1) if remainder else (fair,))
@@ -271,3 +296,56 @@ async def test_only_the_owner_distributes_over_http(pool_world: World) -> None:
     assert second.json()["distribution_id"] == first["id"]
     swept = ok(await world.client.post("/api/v1/receipts/expire", headers=world.auth("owner")))
     assert swept["expired"] == 0  # nothing is 30 days old in real time
+
+
+async def test_the_prototype_case_keeps_the_owner_under_its_cap(
+    empty_database: str, redis_url: str
+) -> None:
+    """50 x 100 GEL at the till, one receipt claimed, the rest expired, then distribute:
+    before the settled rule the owner went from 41 % to 67 % and breached its cap."""
+    async with world_on(empty_database, redis_url) as world:
+        ctx = world.ctx
+        item = await world.item(price=10_000, portions=60)
+        sales = [await sell(world, item) for _ in range(50)]
+        account, token = await world.customer()
+        await claim(world, token, sales[0])
+        await expiry.expire_receipts(ctx, now=after_expiry())
+        before = ok(await world.client.get("/api/v1/transparency"))
+        assert before["cap_breaches"] == []
+        pool = before["unclaimed_pool_thp_units"]
+        assert pool == 49 * 980
+
+        distribution = ok(
+            await world.client.post("/api/v1/pool/distributions", headers=world.auth("owner")),
+            201,
+        )
+        after = ok(await world.client.get("/api/v1/transparency"))
+        assert after["cap_breaches"] == []
+        assert after["ownership_share_bps"] == before["ownership_share_bps"]
+        assert after["ownership_share_bps"]["owner"] <= 4_800
+        assert after["thp_supply_units"] == before["thp_supply_units"] == 50 * 2_000
+        # The lone customer is filled exactly to 49 % (49 000 of 100 000 units); nothing
+        # is left in the pool, and nobody else was paid.
+        customer = holders.account_holder(uuid.UUID(account["id"]))
+        assert await balance(ctx, customer) == 49_000
+        assert distribution["pool_units"] == pool and distribution["holders_paid"] == 1
+        assert after["unclaimed_pool_thp_units"] == 0
+
+
+async def test_a_customer_above_49_percent_is_flagged_wherever_caps_are_shown(
+    empty_database: str, redis_url: str
+) -> None:
+    """The purchase rule never refuses: a lone buyer's order of 0.10 GEL in a new network
+    mints 2 THP units, both to the buyer (owner and charity floor to 0): 100 % of supply."""
+    async with world_on(empty_database, redis_url) as world:
+        item = await world.item(price=10, portions=5)
+        done = await world.order(world.tokens["customer"], world.node_a, item)
+        await world.complete(done["id"])
+        figures = ok(await world.client.get("/api/v1/transparency"))
+        assert figures["thp_supply_units"] == 2
+        assert figures["cap_breaches"] == ["customer"]
+        await gauges.refresh(world.ctx)
+        share = REGISTRY.get_sample_value(
+            "hotpot_ownership_share_bps", {"party": "largest_customer"}
+        )
+        assert share == 10_000

@@ -4,7 +4,8 @@ The owner (<= 48 %) and franchisee (<= 24 % together) caps hold by construction 
 purchase rule (each party gets the floor of a share no larger than its cap); they are
 checked here so the metrics layer can export them and alert on a breach. The one-customer
 cap (<= 49 %) is enforced: a claim or a transfer that would take a customer above it is
-refused and nothing moves. The purchase rule itself never refuses a sale.
+refused and nothing moves. The purchase rule itself never refuses a sale, so a customer
+can still end up above it; `cap_breaches` flags that too.
 """
 
 from __future__ import annotations
@@ -53,12 +54,20 @@ class CapBreach:
         return CAP_BPS[self.kind]
 
 
-def cap_breaches(*, owner_units: int, franchisees_units: int, supply_units: int) -> list[CapBreach]:
-    """Which of the construction-held caps are broken now (expected: none)."""
+def cap_breaches(
+    *,
+    owner_units: int,
+    franchisees_units: int,
+    supply_units: int,
+    largest_customer_units: int = 0,
+) -> list[CapBreach]:
+    """Which caps are broken now (expected: none). A customer can be above 49 % all the
+    same (rounding in a tiny network), so the largest customer's holding is checked too."""
     supply = require_non_negative("supply_units", supply_units)
     held = {
         CapKind.OWNER: require_non_negative("owner_units", owner_units),
         CapKind.FRANCHISEES: require_non_negative("franchisees_units", franchisees_units),
+        CapKind.CUSTOMER: require_non_negative("largest_customer_units", largest_customer_units),
     }
     return [
         CapBreach(kind, units, supply)

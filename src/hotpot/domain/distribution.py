@@ -8,8 +8,10 @@ same input always pays the same way. Consequences, all tested:
 - each payout is the floor of the fair share or one unit more;
 - a larger holding never receives less than a smaller one.
 
-Who is a holder is the caller's decision: custody accounts and the charity fund must not
-be in `holdings` (domain.md: they are excluded from the distribution).
+`distribute_to_customers` is the settled rule on top of it (domain.md): only customers
+are paid, pro rata to their ST, and no customer beyond 49 % of ST supply; what the cap
+withholds from one is shared among the others (water-filling), and what nobody can take
+is left over (it stays in the pool). Who is a customer is the caller's decision.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from hotpot.domain.tokenomics import NETWORK_TIMEZONE, require_non_negative
+from hotpot.domain.caps import CUSTOMER_CAP_BPS
+from hotpot.domain.tokenomics import BPS_DENOMINATOR, NETWORK_TIMEZONE, require_non_negative
 
 
 class _Sortable(Protocol):
@@ -58,6 +61,44 @@ def distribute(pool_units: int, holdings: Mapping[K, int]) -> dict[K, int]:
     )
     for key in by_remainder[:leftover]:
         payouts[key] += 1
+    return payouts
+
+
+def distribute_to_customers(
+    pool_units: int,
+    customer_holdings: Mapping[K, int],
+    supply_units: int,
+    cap_bps: int = CUSTOMER_CAP_BPS,
+) -> dict[K, int]:
+    """Pay `pool_units` to the customers pro rata, no one beyond `cap_bps` of the supply.
+
+    A customer whose fair share would take them above the cap gets only up to it, and
+    the rest is shared again among the others, until nobody is above it; the sum paid is
+    at most the pool (exactly the pool unless every customer is at the cap).
+    """
+    pool = require_non_negative("pool_units", pool_units)
+    supply = require_non_negative("supply_units", supply_units)
+    for key, units in customer_holdings.items():
+        require_non_negative(f"holding of {key!r}", units)
+    if sum(customer_holdings.values()) == 0 and pool > 0:
+        raise NoEligibleHolders(f"{pool} units to distribute but no customer holds ST")
+    limit = supply * cap_bps // BPS_DENOMINATOR  # the most one customer may hold
+    room = {key: max(0, limit - units) for key, units in customer_holdings.items()}
+    payouts = dict.fromkeys(customer_holdings, 0)
+    open_keys = {key for key, units in customer_holdings.items() if units > 0 and room[key] > 0}
+    left = pool
+    while left > 0 and open_keys:
+        shares = distribute(left, {key: customer_holdings[key] for key in open_keys})
+        capped = {key for key in open_keys if shares[key] > room[key]}
+        if not capped:
+            for key in open_keys:
+                payouts[key] += shares[key]
+            return payouts
+        for key in capped:  # fill these to the cap, then share the rest again
+            payouts[key] += room[key]
+            left -= room[key]
+            room[key] = 0
+        open_keys -= capped
     return payouts
 
 

@@ -2,7 +2,8 @@
 
 Pure rules over integers (SPOT units) and datetimes passed in; nothing reads a clock.
 Ratios are compared by integer cross-multiplication:
-- quorum: cast * 10 000 >= snapshot_supply * 2 000 (and something was cast);
+- quorum: cast * 10 000 >= snapshot_supply * 2 000 (and something was cast), where the
+  snapshot supply is the voting SPOT at the snapshot (custody's SPOT is left out);
 - passed: FOR * 10 000 > cast * 5 100, where cast = FOR + AGAINST + ABSTAIN.
 
 Time windows are half-open: voting is open for opens_at <= now < closes_at, and a passed
@@ -52,7 +53,7 @@ class GovernanceSettings:
     network_default_period: timedelta = timedelta(hours=72)
     proposer_min_spot_units: int = 1_000  # 10 SPOT to make a network proposal
     voter_min_spot_units: int = 100  # 1 SPOT at the snapshot to vote
-    quorum_bps: int = 2_000  # 20 % of the SPOT supply at the snapshot
+    quorum_bps: int = 2_000  # 20 % of the snapshot's voting SPOT (custody left out)
     pass_bps: int = 5_100  # FOR must be above 51 % of the cast weight
     timelock: timedelta = timedelta(hours=24)
 
@@ -248,7 +249,7 @@ def tally(
     snapshot_supply_units: int,
     settings: GovernanceSettings = DEFAULT_GOVERNANCE,
 ) -> Tally:
-    """Count the votes against the SPOT supply at the snapshot."""
+    """Count the votes against the snapshot's voting SPOT (the snapshot leaves custody out)."""
     supply = require_non_negative("snapshot_supply_units", snapshot_supply_units)
     weights = dict.fromkeys(VoteChoice, 0)
     for vote in votes:

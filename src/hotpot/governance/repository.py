@@ -28,9 +28,12 @@ from hotpot.governance.tables import (
     governance_snapshots,
     governance_votes,
 )
+from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 
 P = governance_proposals
+# SPOT that is nobody's voting power (the pool holds none: SPOT is burned at expiry).
+NOT_VOTING = (holders.CUSTODY, holders.POOL)
 
 
 async def insert_proposal(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -49,13 +52,15 @@ async def proposal_for_update(conn: AsyncConnection, proposal_id: UUID) -> RowMa
 async def take_snapshot(
     conn: AsyncConnection, proposal_id: UUID, opens_at: datetime, closes_at: datetime
 ) -> RowMapping:
-    """Copy every committed SPOT balance, then open the window; returns the updated row.
+    """Copy every committed voting SPOT balance, then open the window; returns the row.
 
-    The copy is one INSERT ... SELECT over the ledger's balances, so it sees one
-    consistent committed state of them; the snapshot supply is the sum of that very copy
-    (SPOT supply is the sum of SPOT balances), so weights and supply can never disagree.
+    Custody's SPOT (the buyers' shares of unclaimed till receipts) is nobody's voting
+    power yet (domain.md), so it is left out of the copy. The copy is one INSERT ...
+    SELECT over the ledger's balances, so it sees one consistent committed state of them;
+    the snapshot supply (the quorum's denominator) is the sum of that very copy, so
+    weights and supply can never disagree.
     """
-    holdings = ledger.positive_balances("SPOT").subquery()
+    holdings = ledger.positive_balances("SPOT", NOT_VOTING).subquery()
     await conn.execute(
         insert(governance_snapshots).from_select(
             ["proposal_id", "holder", "units"],

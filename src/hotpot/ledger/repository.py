@@ -348,11 +348,14 @@ async def outbox_backlog(conn: AsyncConnection) -> tuple[int, float]:
     return int(row[0]), float(row[1])
 
 
-def positive_balances(token: str) -> Select[tuple[str, int]]:
-    """(holder, units) of every positive balance of `token`, as a query to embed: the
-    governance snapshot copies it in one INSERT ... SELECT (one consistent state)."""
+def positive_balances(token: str, excluded: Sequence[str] = ()) -> Select[tuple[str, int]]:
+    """(holder, units) of every positive balance of `token` but the `excluded` holders',
+    as a query to embed: the governance snapshot copies it in one INSERT ... SELECT (one
+    consistent state)."""
     return select(ledger_balances.c.holder, ledger_balances.c.units).where(
-        ledger_balances.c.token == token, ledger_balances.c.units > 0
+        ledger_balances.c.token == token,
+        ledger_balances.c.units > 0,
+        ledger_balances.c.holder.not_in(list(excluded)),
     )
 
 

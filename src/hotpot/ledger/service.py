@@ -86,6 +86,21 @@ async def mint_purchase(
     return mint
 
 
+async def customers_thp(conn: AsyncConnection) -> dict[str, int]:
+    """The positive THP balance of every customer account, by holder key."""
+    customers = {
+        holders.account_holder(account_id)
+        for account_id in await accounts_repo.ids_with_role(conn, AccessRole.CUSTOMER.value)
+    }
+    everyone = await repo.holdings(conn, "THP", ())
+    return {holder: units for holder, units in everyone.items() if holder in customers}
+
+
+async def largest_customer_thp(conn: AsyncConnection) -> int:
+    """The THP of the customer holding the most (0 without any): the 49 % cap's figure."""
+    return max((await customers_thp(conn)).values(), default=0)
+
+
 async def franchisees_thp(conn: AsyncConnection) -> int:
     """THP units held by all franchisee accounts together."""
     franchisees = await accounts_repo.ids_with_role(conn, AccessRole.FRANCHISEE.value)

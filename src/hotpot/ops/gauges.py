@@ -8,6 +8,7 @@ rows by holder), not by history.
 from __future__ import annotations
 
 from hotpot.context import AppContext
+from hotpot.domain.caps import share_bps
 from hotpot.domain.orders import OrderStatus
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
@@ -37,9 +38,16 @@ async def refresh(ctx: AppContext) -> None:
         owner = await ledger.balance(conn, holders.OWNER, "THP")
         charity = await ledger.balance(conn, holders.CHARITY, "THP")
         franchisees = await ledger_service.franchisees_thp(conn)
+        largest_customer = await ledger_service.largest_customer_thp(conn)
     for state in OPEN_STATES:
         ORDERS_OPEN.labels(state.value).set(counts.get(state.value, 0))
     OUTBOX_BACKLOG.set(rows_waiting)
     OUTBOX_OLDEST_AGE.set(oldest_age)
-    for party, units in (("owner", owner), ("franchisees", franchisees), ("charity", charity)):
-        OWNERSHIP_SHARE.labels(party).set(units * 10_000 // supply if supply else 0)
+    shares = (
+        ("owner", owner),
+        ("franchisees", franchisees),
+        ("charity", charity),
+        ("largest_customer", largest_customer),  # the one-customer 49 % cap
+    )
+    for party, units in shares:
+        OWNERSHIP_SHARE.labels(party).set(share_bps(units, supply))

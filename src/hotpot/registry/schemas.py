@@ -30,7 +30,9 @@ class TransparencyOut(Out):
     unclaimed_pool_thp_units: int
     custody_thp_units: int = Field(description="buyers' shares of walk-in sales not yet claimed")
     ownership_share_bps: OwnershipShares
-    cap_breaches: list[str] = Field(description="ownership caps broken now (expected: none)")
+    cap_breaches: list[str] = Field(
+        description="caps broken now: owner, franchisees, customer (expected: none)"
+    )
     sales_by_node: list[NodeSales]
 
 

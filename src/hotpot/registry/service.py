@@ -76,8 +76,12 @@ async def transparency(ctx: AppContext) -> Transparency:
         owner = await ledger.balance(conn, holders.OWNER, "THP")
         sales = await repo.sales_by_node(conn)
         franchisees_units = await ledger_service.franchisees_thp(conn)
+        largest_customer = await ledger_service.largest_customer_thp(conn)
     breaches = cap_breaches(
-        owner_units=owner, franchisees_units=franchisees_units, supply_units=thp_supply
+        owner_units=owner,
+        franchisees_units=franchisees_units,
+        supply_units=thp_supply,
+        largest_customer_units=largest_customer,
     )
     return Transparency(
         thp_supply_units=thp_supply,

@@ -1,5 +1,6 @@
-"""The unclaimed pool and its distribution: pool -> every ST holder but custody, the pool
-itself and charity, pro rata, at most once per period (`domain.distribution`)."""
+"""The unclaimed pool and its distribution: pool -> the customers only, pro rata to their
+ST, none beyond 49 % of supply, at most once per period (`domain.distribution`); what no
+customer can take stays in the pool."""
 
 from __future__ import annotations
 
@@ -16,22 +17,20 @@ from hotpot.domain.distribution import (
     DistributionPeriod,
     NoEligibleHolders,
     PoolState,
-    distribute,
+    distribute_to_customers,
     period_of,
 )
 from hotpot.domain.errors import Conflict, Forbidden
 from hotpot.domain.results import Slice
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger_repo
+from hotpot.ledger import service as ledger_service
 from hotpot.ledger.repository import Movement
 from hotpot.sales import repository as repo
 from hotpot.sales.service import at_or_now
 
 # (config) The distribution period; domain.md's default is yearly.
 DISTRIBUTION_PERIOD: DistributionPeriod = DEFAULT_DISTRIBUTION_PERIOD
-# Holders that never take part in a distribution (domain.md: custody and charity; the
-# pool is what is being paid). The network owner is an ST holder and is paid.
-NOT_DISTRIBUTED_TO = (holders.CUSTODY, holders.POOL, holders.CHARITY)
 
 
 def _distribution(row: RowMapping) -> Distribution:
@@ -56,7 +55,7 @@ def _already_distributed(row: RowMapping) -> Conflict:
 async def distribute_pool(
     ctx: AppContext, actor: Actor, now: datetime | None = None
 ) -> Distribution:
-    """Pay the whole THP pool to ST holders pro rata, at most once per period."""
+    """Pay the THP pool to the customers pro rata, at most once per period."""
     if actor.role is not AccessRole.OWNER:
         raise Forbidden("forbidden", "only the network owner distributes the pool")
     key = period_of(at_or_now(now), DISTRIBUTION_PERIOD)
@@ -70,19 +69,25 @@ async def distribute_pool(
             raise _already_distributed(existing)
         if pool_units == 0:
             raise Conflict("pool_empty", "the unclaimed pool is empty: nothing to pay")
-        holdings = await ledger_repo.holdings(conn, "THP", NOT_DISTRIBUTED_TO)
+        # domain.md: only customers are paid (never the owner, a franchisee, charity, custody)
+        holdings = await ledger_service.customers_thp(conn)
+        supply = await ledger_repo.supply(conn, "THP")
         try:
-            payouts = distribute(pool_units, holdings)
+            payouts = distribute_to_customers(pool_units, holdings, supply)
         except NoEligibleHolders as exc:
             raise Conflict("no_eligible_holders", str(exc)) from exc
         paid = {holder: units for holder, units in payouts.items() if units > 0}
+        if not paid:
+            raise Conflict(
+                "pool_unpayable", "every customer is at the 49 % cap: the pool stays for later"
+            )
         taken = await repo.claim_period(
             conn,
             {
                 "id": distribution_id,
                 "period": key.period.value,
                 "label": key.label,
-                "pool_units": pool_units,
+                "pool_units": sum(paid.values()),
                 "holders_paid": len(paid),
                 "created_by": actor.id,
             },

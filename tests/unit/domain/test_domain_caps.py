@@ -103,6 +103,17 @@ def test_a_breach_is_reported() -> None:
     assert cap_breaches(owner_units=4_800, franchisees_units=2_400, supply_units=10_000) == []
 
 
+def test_a_customer_above_49_percent_is_flagged() -> None:
+    at_cap = {"owner_units": 0, "franchisees_units": 0, "supply_units": 10_000}
+    assert cap_breaches(**at_cap, largest_customer_units=4_900) == []
+    breaches = cap_breaches(**at_cap, largest_customer_units=4_901)
+    assert [(b.kind, b.holding_units, b.cap_bps) for b in breaches] == [
+        (CapKind.CUSTOMER, 4_901, 4_900)
+    ]
+    with pytest.raises(ValueError, match="must not be negative"):
+        cap_breaches(**at_cap, largest_customer_units=-1)
+
+
 # --- one customer <= 49 % ----------------------------------------------------------------
 
 

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hotpot.domain.caps import CUSTOMER_CAP_BPS, above_share, share_bps
 from hotpot.domain.distribution import (
     DistributionPeriod,
     NoEligibleHolders,
     PeriodKey,
     distribute,
+    distribute_to_customers,
     period_of,
 )
 
@@ -104,6 +106,67 @@ def test_deterministic_whatever_the_input_order(
     items = list(holdings.items())
     rnd.shuffle(items)  # type: ignore[attr-defined]
     assert distribute(pool, dict(items)) == distribute(pool, holdings)
+
+
+def test_customers_are_paid_pro_rata_when_no_one_reaches_the_cap() -> None:
+    # supply 10 000: customers hold 3 000 and 1 000, the owner the rest (not passed in)
+    assert distribute_to_customers(400, {"a": 3_000, "b": 1_000}, 10_000) == {"a": 300, "b": 100}
+
+
+def test_the_cap_withholds_and_the_others_get_it() -> None:
+    # limit 4 900 of 10 000: "a" (4 800) can take only 100; the rest goes to "b"
+    assert distribute_to_customers(1_000, {"a": 4_800, "b": 200}, 10_000) == {"a": 100, "b": 900}
+
+
+def test_what_nobody_can_take_stays_unpaid() -> None:
+    # one customer at 4 890 of 10 000: room for 10, the other 90 stay in the pool
+    assert distribute_to_customers(100, {"a": 4_890}, 10_000) == {"a": 10}
+    assert distribute_to_customers(100, {"a": 4_900}, 10_000) == {"a": 0}
+    with pytest.raises(NoEligibleHolders):
+        distribute_to_customers(100, {"a": 0}, 10_000)
+
+
+network_strategy = st.tuples(
+    st.integers(0, 10**9),  # owner
+    st.lists(st.integers(0, 10**9), max_size=5),  # franchisees
+    st.lists(st.integers(1, 10**9), min_size=1, max_size=20),  # customers
+    st.integers(0, 10**9),  # charity and custody
+    st.integers(1, 10**9),  # the pool
+)
+
+
+@given(network_strategy)
+@FAST
+def test_a_distribution_moves_no_share_but_the_customers(
+    network: tuple[int, list[int], list[int], int, int],
+) -> None:
+    owner, franchisees, customers, others, pool = network
+    holdings = {"owner": owner, "pool": pool, "others": others}
+    holdings |= {f"f{i}": units for i, units in enumerate(franchisees)}
+    customer_holdings = {f"c{i:02d}": units for i, units in enumerate(customers)}
+    holdings |= customer_holdings
+    supply = sum(holdings.values())
+
+    paid = distribute_to_customers(pool, customer_holdings, supply)
+    after = dict(holdings)
+    for key, units in paid.items():
+        after[key] += units
+    after["pool"] -= sum(paid.values())
+
+    assert paid.keys() == customer_holdings.keys()
+    assert sum(after.values()) == supply  # nothing is minted or lost
+    assert 0 <= sum(paid.values()) <= pool
+    for key in ["owner", "others", *(f"f{i}" for i in range(len(franchisees)))]:
+        assert after[key] == holdings[key]
+        assert share_bps(after[key], supply) == share_bps(holdings[key], supply)
+    for key in customer_holdings:
+        assert paid[key] >= 0
+        if paid[key] > 0:
+            assert not above_share(after[key], supply, CUSTOMER_CAP_BPS)
+    # the pool keeps something only when every customer is at the cap
+    if sum(paid.values()) < pool:
+        limit = supply * CUSTOMER_CAP_BPS // 10_000
+        assert all(after[key] >= limit for key in customer_holdings)
 
 
 def test_period_keys() -> None:
