@@ -42,6 +42,13 @@ async def _terminate(ctx: AppContext, pid: int) -> None:
         assert await conn.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
 
 
+def _running(relays: list[asyncio.Task[None]]) -> None:
+    """Fail with a relay's own exception if one ended (a relay must never exit by itself)."""
+    for relay in relays:
+        if relay.done():
+            raise AssertionError(f"a relay exited: {relay.exception()!r}")
+
+
 def _overlaps(sends: list[Send]) -> list[tuple[Send, Send]]:
     """Pairs of sends by different leases whose intervals intersect."""
     return [
@@ -73,7 +80,7 @@ async def test_killed_lock_connection_leaves_one_relay_sending(
             seen = len(sends)
 
             async def sending(seen: int = seen) -> bool:
-                assert not any(r.done() for r in relays), "a relay exited"
+                _running(relays)
                 return len(sends) >= seen + 2
 
             assert await _until(sending, within=60), "the relays did not settle under load"
@@ -90,7 +97,7 @@ async def test_killed_lock_connection_leaves_one_relay_sending(
             await load
 
         async def finished() -> bool:
-            assert not any(r.done() for r in relays), "a relay exited"
+            _running(relays)
             return await _counts(ctx) == (0, 0)
 
         assert await _until(finished, within=90, every=0.1), "the outbox was not drained"

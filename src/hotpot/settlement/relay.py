@@ -38,6 +38,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from web3.exceptions import Web3RPCError
 
 from hotpot.adapters.database import Database
 from hotpot.adapters.ipfs import IpfsError, IpfsStore
@@ -400,7 +401,8 @@ async def run_relay(
         except LostLeadership as exc:
             log.warning("relay lost its leadership; it stops sending", error=str(exc))
             await _wait(stop_event, backoff)
-        except (ChainError, IpfsError, OSError, DBAPIError) as exc:
+        except (ChainError, Web3RPCError, IpfsError, OSError, DBAPIError) as exc:
+            # Web3RPCError: a node refused the transaction (e.g. "nonce too low"); retried.
             if isinstance(exc, IpfsError):
                 DEPENDENCY_UP.labels("ipfs").set(0)
             log.warning("relay pass failed; retrying", error=str(exc), retry_in=backoff)
