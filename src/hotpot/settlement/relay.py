@@ -270,6 +270,8 @@ class Relay:
         cid = await self.store.add(manifest)
         leaves = [leaf_hash(data) for data in [*record_bytes, manifest]]
         tree = MerkleTree.from_leaves(leaves)
+        if self.lease is not None:
+            await self.lease.confirm()  # a relay that lost its lock must not batch either
         async with self.db.transaction() as conn:
             ok = await repo.create_batch(
                 conn,
@@ -285,7 +287,8 @@ class Relay:
                 ],
             )
             if not ok:
-                raise RuntimeError("outbox rows were batched by another relay (lock lost?)")
+                # Only a second leader batches the same rows: this one lost its lock.
+                raise LostLeadership("outbox rows were batched by another relay")
         log.info("batch built", batch_id=batch_id, rows=len(rows), records=len(records), cid=cid)
         return batch_id
 
