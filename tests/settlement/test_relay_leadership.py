@@ -96,6 +96,17 @@ async def test_killed_lock_connection_leaves_one_relay_sending(
             terminated.append((holder, time.monotonic()))
             await load
 
+        # Every connection of the relays dropped at once (as a database restart does):
+        # the relays log, back off and lead again instead of exiting.
+        async with ctx.db.primary.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        await _orders(world, 8)
+
         async def finished() -> bool:
             _running(relays)
             return await _counts(ctx) == (0, 0)
