@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -173,3 +174,14 @@ async def test_worker_loop_anchors_a_new_tally_and_stops_on_sigterm(
         code = await asyncio.to_thread(worker.wait, 30)
     assert code == 0
     await chain.assert_no_drift()
+
+
+async def test_second_worker_on_a_taken_metrics_port_says_so(chain: Chain) -> None:
+    with socket.socket() as taken:
+        taken.bind((chain.settings.host, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out = await _hotpot(chain.settings, "worker", "--metrics-port", str(port))
+    assert code == 2, out
+    assert f"metrics port {chain.settings.host}:{port} is taken" in out, out
+    assert "--metrics-port or WORKER_METRICS_PORT" in out, out

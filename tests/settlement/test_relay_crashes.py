@@ -57,6 +57,7 @@ async def _until(
 
 
 def _worker(settings: Settings) -> subprocess.Popen[bytes]:
+    """A `hotpot worker` without a metrics port; its stderr goes to `_stderr_of`'s file."""
     env = {
         **os.environ,
         "DATABASE_URL": str(settings.database_url),
@@ -65,11 +66,23 @@ def _worker(settings: Settings) -> subprocess.Popen[bytes]:
         "SETTLEMENT_BATCH_SIZE": "4",
         "SETTLEMENT_POLL_SECONDS": "0.2",
         "LOG_LEVEL": "WARNING",
+        "WORKER_METRICS_PORT": "0",  # no test binds a fixed port
     }
     hotpot = Path(sys.executable).parent / "hotpot"
-    return subprocess.Popen(
-        [str(hotpot), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    with _stderr_path(settings).open("ab") as stderr:
+        return subprocess.Popen(
+            [str(hotpot), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+
+
+def _stderr_path(settings: Settings) -> Path:
+    return Path(settings.hotpot_data_dir) / "worker-stderr.log"
+
+
+def _died(worker: subprocess.Popen[bytes], settings: Settings) -> str:
+    """Why a worker we did not kill exited: its code and the end of its stderr."""
+    tail = _stderr_path(settings).read_text(errors="replace")[-4000:]
+    return f"hotpot worker exited with {worker.returncode} on its own:\n{tail}"
 
 
 async def test_relay_killed_mid_batch_restarts_without_loss_or_double_mint(
@@ -93,6 +106,9 @@ async def test_relay_killed_mid_batch_restarts_without_loss_or_double_mint(
         try:
             # Kill it as soon as a batch is persisted but not yet recorded as settled.
             await _until(mid_batch_or_over, within=deadline - time.monotonic(), every=0.002)
+            assert worker.poll() is None or seen[1] > 0 or seen[0] == 0, _died(
+                worker, chain.settings
+            )
             if worker.poll() is None and seen[1] > 0:
                 worker.send_signal(signal.SIGKILL)
                 kills_mid_batch += 1
@@ -110,7 +126,11 @@ async def test_relay_killed_mid_batch_restarts_without_loss_or_double_mint(
         return (await _counts(ctx)) == (0, 0)
 
     try:
-        assert await _until(finished, within=90, every=0.1), "the restarted relay did not finish"
+        assert await _until(finished, within=90, every=0.1), (
+            "the restarted relay did not finish"
+            if worker.poll() is None
+            else _died(worker, chain.settings)
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(20)

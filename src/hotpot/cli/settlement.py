@@ -15,6 +15,10 @@ from hotpot.context import AppContext
 
 def worker(
     once: Annotated[bool, typer.Option(help="settle what is there, then exit")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="port of the relay's /metrics (default WORKER_METRICS_PORT; 0: none)"),
+    ] = None,
 ) -> None:
     """Run the relay: drain the outbox to the chain (one leader per signer key)."""
     from prometheus_client import start_http_server
@@ -32,9 +36,19 @@ def worker(
                 typer.echo(f"settled {done.settled_rows} outbox rows")
                 typer.echo(f"anchored {done.anchored} proposal tallies")
                 return
-            if running.worker_metrics_port:
+            port = running.worker_metrics_port if metrics_port is None else metrics_port
+            if port:
                 # The relay's gauges (drift, lag, backlog, chain/IPFS up) for Prometheus.
-                start_http_server(running.worker_metrics_port, addr=running.host)
+                try:
+                    start_http_server(port, addr=running.host)
+                except OSError as exc:
+                    typer.echo(
+                        f"hotpot worker: the metrics port {running.host}:{port} is taken"
+                        f" ({exc.strerror}); give this worker another one with"
+                        " --metrics-port or WORKER_METRICS_PORT (0 turns metrics off)",
+                        err=True,
+                    )
+                    raise typer.Exit(2) from exc
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -17,21 +17,28 @@ One pass (`Relay.step`):
 
 At-least-once sending plus the registry's replay no-op gives an exactly-once effect.
 One leader per signer key: a session-level `pg_try_advisory_lock` on a key derived from
-the signer address, held on a dedicated connection for as long as the relay leads.
+the signer address, held on a dedicated connection for as long as the relay leads. The lock
+dies with its connection (`pg_terminate_backend`, a failover, a network cut), so the relay
+confirms it on that connection (`pg_locks` for its own backend) before every send; a relay
+that lost it stops, and one whose database went away backs off and tries to lead again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from web3.exceptions import Web3RPCError
 
 from hotpot.adapters.database import Database
 from hotpot.adapters.ipfs import IpfsError, IpfsStore
@@ -55,6 +62,59 @@ MANIFEST_SCHEMA = "hotpot.settlement-batch/1"
 def lock_key(address: str) -> int:
     """A signed 64-bit advisory lock key derived from the signer address."""
     return int.from_bytes(bytes.fromhex(address.lower().removeprefix("0x"))[:8], "big", signed=True)
+
+
+class LostLeadership(Exception):
+    """The relay's lock is no longer held: it must not send."""
+
+
+@dataclass(frozen=True)
+class Send:
+    """One settle transaction as its relay saw it: from the lock check to the receipt."""
+
+    holder: str
+    batch_id: str
+    started: float
+    finished: float
+
+
+SendObserver = Callable[[Send], None]
+
+# The lock of a bigint key is listed in pg_locks as (classid, objid) = (high, low) 32 bits.
+_LOCK_HELD = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND pid = pg_backend_pid() AND objsubid = 1"
+    " AND classid::bigint = (CAST(:k AS bigint) >> 32) & 4294967295"
+    " AND objid::bigint = CAST(:k AS bigint) & 4294967295"
+)
+
+
+class Lease:
+    """The relay lock as taken on its own connection; truthy while it was taken."""
+
+    def __init__(self, conn: AsyncConnection | None, key: int, holder: str) -> None:
+        self._conn = conn
+        self.key = key
+        self.holder = holder
+
+    def __bool__(self) -> bool:
+        return self._conn is not None
+
+    async def confirm(self) -> None:
+        """Raise LostLeadership unless the lock is still held by this connection."""
+        if self._conn is None:
+            raise LostLeadership("this relay does not lead")
+        try:
+            held = await self._conn.scalar(_LOCK_HELD, {"k": self.key})
+            await self._conn.commit()
+        except (DBAPIError, OSError) as exc:
+            raise LostLeadership(f"the lock connection is gone: {exc}") from exc
+        if not held:
+            raise LostLeadership("the relay lock is no longer held")
+
+
+def _holder() -> str:
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
 
 
 def manifest_bytes(
@@ -103,8 +163,12 @@ class Relay:
         client: ChainClient,
         store: IpfsStore,
         deployment: Deployment,
+        lease: Lease | None = None,
+        on_send: SendObserver | None = None,
     ) -> None:
         self.settings = settings
+        self.lease = lease
+        self.on_send = on_send
         self.db = db
         self.client = client
         self.store = store
@@ -206,6 +270,8 @@ class Relay:
         cid = await self.store.add(manifest)
         leaves = [leaf_hash(data) for data in [*record_bytes, manifest]]
         tree = MerkleTree.from_leaves(leaves)
+        if self.lease is not None:
+            await self.lease.confirm()  # a relay that lost its lock must not batch either
         async with self.db.transaction() as conn:
             ok = await repo.create_batch(
                 conn,
@@ -221,7 +287,8 @@ class Relay:
                 ],
             )
             if not ok:
-                raise RuntimeError("outbox rows were batched by another relay (lock lost?)")
+                # Only a second leader batches the same rows: this one lost its lock.
+                raise LostLeadership("outbox rows were batched by another relay")
         log.info("batch built", batch_id=batch_id, rows=len(rows), records=len(records), cid=cid)
         return batch_id
 
@@ -238,7 +305,13 @@ class Relay:
         else:
             async with self.db.transaction() as conn:
                 changes = await repo.batch_changes(conn, batch.batch_id)
+            started = time.monotonic()
+            if self.lease is not None:
+                await self.lease.confirm()  # a relay that lost its lock must not send
             receipt = await self.contracts.settle(batch_id, root, batch.cid, changes)
+            if self.on_send is not None:
+                holder = self.lease.holder if self.lease is not None else ""
+                self.on_send(Send(holder, batch.batch_id, started, time.monotonic()))
             tx, block = receipt.tx_hash, receipt.block_number
             log.info(
                 "batch settled",
@@ -264,14 +337,14 @@ def _record(facts: repo.PurchaseFacts) -> SettlementRecord:
 
 
 @contextlib.asynccontextmanager
-async def leadership(db: Database, address: str) -> AsyncIterator[bool]:
-    """Yields True while this process holds the relay lock of `address`, else False."""
+async def leadership(db: Database, address: str) -> AsyncIterator[Lease]:
+    """Yields a truthy Lease while this process holds the relay lock of `address`."""
     key = lock_key(address)
     async with db.primary.connect() as conn:
         got = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
         await conn.commit()
         try:
-            yield got
+            yield Lease(conn if got else None, key, _holder())
         finally:
             if got:
                 with contextlib.suppress(Exception):
@@ -285,13 +358,19 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def run_relay(
-    ctx: AppContext, stop_event: asyncio.Event, *, reconcile_every: float = 30.0
+    ctx: AppContext,
+    stop_event: asyncio.Event,
+    *,
+    reconcile_every: float = 30.0,
+    on_send: SendObserver | None = None,
 ) -> None:
     """Lead (or wait to lead) and settle until `stop_event` is set.
 
     Uses the context's chain client and record store (the bootstrap built them once).
     Failures (chain or IPFS down, a batch that reverts while THP is paused) are logged and
     retried with exponential backoff up to 30 s; nothing is lost, the rows stay in the outbox.
+    So are a lost lock (checked before every send) and a database that went away (a restart,
+    a failover): the relay gives up leading, backs off, and tries to take the lock again.
     """
     from hotpot.settlement.reconciler import reconcile, repair_anchors, repair_gaps
 
@@ -306,7 +385,7 @@ async def run_relay(
                     await _wait(stop_event, max(settings.settlement_poll_seconds, 1.0))
                     continue
                 deployment = await ensure_deployed(db, client, vyper_cache(settings))
-                relay = Relay(settings, db, client, store, deployment)
+                relay = Relay(settings, db, client, store, deployment, leader, on_send)
                 await repair_gaps(db, relay.contracts, deployment)
                 await repair_anchors(db, relay.contracts)
                 last_check = time.monotonic()
@@ -322,7 +401,11 @@ async def run_relay(
                     if done.idle:
                         await _wait(stop_event, settings.settlement_poll_seconds)
                     backoff = settings.settlement_poll_seconds
-        except (ChainError, IpfsError, OSError) as exc:
+        except LostLeadership as exc:
+            log.warning("relay lost its leadership; it stops sending", error=str(exc))
+            await _wait(stop_event, backoff)
+        except (ChainError, Web3RPCError, IpfsError, OSError, DBAPIError) as exc:
+            # Web3RPCError: a node refused the transaction (e.g. "nonce too low"); retried.
             if isinstance(exc, IpfsError):
                 DEPENDENCY_UP.labels("ipfs").set(0)
             log.warning("relay pass failed; retrying", error=str(exc), retry_in=backoff)
@@ -335,11 +418,11 @@ async def drain(
 ) -> StepResult:
     """Settle and anchor until nothing is left (tests, the CLI `worker --once`): totals."""
     deployment = await ensure_deployed(db, client, vyper_cache(settings))
-    relay = Relay(settings, db, client, store, deployment)
     total = StepResult()
     async with leadership(db, client.address) as leader:
         if not leader:
             raise ChainError("another relay leads for this signer key")
+        relay = Relay(settings, db, client, store, deployment, leader)
         while True:
             done = await relay.step()
             if done.idle:
