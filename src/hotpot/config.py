@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +38,14 @@ class Environment(StrEnum):
 
 class ConfigError(ValueError):
     """A setting is missing or unusable; the message names the variable."""
+
+
+def _is_wildcard(host: str) -> bool:
+    """A listen address meaning "every interface" (0.0.0.0, ::): no one browses to it."""
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _decode_key(value: str) -> bytes:
@@ -104,6 +113,10 @@ class Settings(BaseSettings):
     # `hotpot worker` serves its metrics (/metrics) on this port; 0 turns that off.
     worker_metrics_port: int = Field(default=9102, ge=0, le=65535)
 
+    # Public origin (issue 10, item 16): the claim link and the receipt QR point here.
+    # Unset outside production: http://HOST:PORT of this process (localhost for 0.0.0.0).
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+
     @field_validator("cors_origins", "chain_rpc_urls", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -139,6 +152,8 @@ class Settings(BaseSettings):
                 raise ConfigError("PASSWORD_HASH_PROFILE must not be lowered in production")
             if not self.database_url:
                 raise ConfigError("DATABASE_URL must be set when HOTPOT_ENV=production")
+            if not self.public_base_url:
+                raise ConfigError("PUBLIC_BASE_URL must be set when HOTPOT_ENV=production")
             # Only the relay signs; it refuses to start without a key in production.
             if (self.relay_private_key or "").lower().removeprefix("0x") == (
                 DEV_RELAY_PRIVATE_KEY.removeprefix("0x")
@@ -160,6 +175,15 @@ class Settings(BaseSettings):
         if self.is_production:
             raise ConfigError("RELAY_PRIVATE_KEY must be set when HOTPOT_ENV=production")
         return DEV_RELAY_PRIVATE_KEY
+
+    @property
+    def effective_public_base_url(self) -> str:
+        """Where customers open links the service prints (claim page, receipt QR)."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = "localhost" if _is_wildcard(self.host) else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def effective_jwt_secret(self) -> str:
