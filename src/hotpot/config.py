@@ -181,6 +181,11 @@ class Settings(BaseSettings):
         """Where customers open links the service prints (claim page, receipt QR)."""
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
+        return self.listen_url
+
+    @property
+    def listen_url(self) -> str:
+        """This process's own address, as a browser on this machine reaches it."""
         host = "localhost" if _is_wildcard(self.host) else self.host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
