@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +45,14 @@ class Environment(StrEnum):
 
 class ConfigError(ValueError):
     """A setting is missing or unusable; the message names the variable."""
+
+
+def _is_wildcard(host: str) -> bool:
+    """A listen address meaning "every interface" (0.0.0.0, ::): no one browses to it."""
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _decode_key(value: str) -> bytes:
@@ -114,6 +123,9 @@ class Settings(BaseSettings):
     # Receipt activation codes (docs/sales.md): the HMAC key of their stored hash.
     # Unset: the development value, refused in production.
     receipt_code_secret: str | None = None
+    # Public origin: the claim link and the receipt QR point here.
+    # Unset outside production: http://HOST:PORT of this process (localhost for 0.0.0.0).
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
 
     @field_validator("cors_origins", "chain_rpc_urls", mode="before")
     @classmethod
@@ -154,6 +166,8 @@ class Settings(BaseSettings):
                 raise ConfigError("PASSWORD_HASH_PROFILE must not be lowered in production")
             if not self.database_url:
                 raise ConfigError("DATABASE_URL must be set when HOTPOT_ENV=production")
+            if not self.public_base_url:
+                raise ConfigError("PUBLIC_BASE_URL must be set when HOTPOT_ENV=production")
             # Only the relay signs; it refuses to start without a key in production.
             if (self.relay_private_key or "").lower().removeprefix("0x") == (
                 DEV_RELAY_PRIVATE_KEY.removeprefix("0x")
@@ -175,6 +189,20 @@ class Settings(BaseSettings):
         if self.is_production:
             raise ConfigError("RELAY_PRIVATE_KEY must be set when HOTPOT_ENV=production")
         return DEV_RELAY_PRIVATE_KEY
+
+    @property
+    def effective_public_base_url(self) -> str:
+        """Where customers open links the service prints (claim page, receipt QR)."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return self.listen_url
+
+    @property
+    def listen_url(self) -> str:
+        """This process's own address, as a browser on this machine reaches it."""
+        host = "localhost" if _is_wildcard(self.host) else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def effective_jwt_secret(self) -> str:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import tempfile
+from pathlib import Path
+from typing import TextIO
 
 import structlog
 import uvicorn
@@ -25,10 +28,27 @@ async def _seed_if_new(settings: Settings) -> None:
     async with running_context(settings) as ctx:
         if await demo_needed(ctx):
             await seed_demo(ctx, settings.hotpot_data_dir)
-            log.info(
-                "demo network seeded",
-                credentials_file=str(settings.hotpot_data_dir / "demo-credentials.json"),
-            )
+            log_seeded(settings)
+
+
+def demo_file(settings: Settings) -> Path:
+    return settings.hotpot_data_dir / "demo-credentials.json"
+
+
+def log_seeded(settings: Settings) -> None:
+    # Its path is no secret: a key without "credential" keeps the redaction off it.
+    log.info("demo network seeded", demo_accounts_file=str(demo_file(settings)))
+
+
+def announce(settings: Settings, stream: TextIO) -> None:
+    """One human line for whoever started `serve` at a terminal (logs are for machines)."""
+    if not stream.isatty():
+        return
+    url = settings.listen_url
+    line = f"The Hot Pot Spot is serving {url}/api/v1 (API docs: {url}/docs)"
+    if settings.hotpot_seed_demo and not settings.is_production and demo_file(settings).exists():
+        line += f"; demo accounts in {demo_file(settings)}"
+    print(line, file=stream, flush=True)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -47,6 +67,7 @@ def serve(settings: Settings, workers: int = 1) -> None:
         if running.hotpot_seed_demo and not running.is_production:
             asyncio.run(_seed_if_new(running))
         log.info("serving", host=running.host, port=running.port, workers=workers)
+        announce(running, sys.stderr)
         if workers > 1:
             # Worker processes read their settings from the environment, and share metrics
             # through prometheus-client's multiprocess files.

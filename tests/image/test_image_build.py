@@ -188,6 +188,7 @@ def production_env(database_url: str, port: int) -> dict[str, str]:
         "OWNER_ADDRESS": "0x" + secrets.token_hex(20),
         "CHARITY_ADDRESS": "0x" + secrets.token_hex(20),
         "CUSTODY_ADDRESS": "0x" + secrets.token_hex(20),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
 
 

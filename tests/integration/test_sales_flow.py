@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from hotpot.context import AppContext
@@ -383,3 +384,19 @@ async def test_a_claim_after_the_deadline_expires_the_receipt(
         raise AssertionError("a claim after expiry must be refused")
     assert await balance(ctx, holders.POOL, "THP") - pool == sale["thp_units"]
     assert await balance(ctx, holders.account_holder(customer.id), "THP") == 0
+
+
+async def test_claim_url_and_qr_use_public_base_url(
+    world: World, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 10, item 16: the link on the slip is the operator's public origin, not localhost.
+    monkeypatch.setattr(ctx.settings, "public_base_url", "https://pay.example.test/hp/")
+    item = await world.item(price=1_000, portions=5)
+    sale = ok(await sell(world, item), 201)
+    expected = f"https://pay.example.test/hp/claim?receipt={sale['receipt_id']}"
+    assert sale["claim_url"] == expected
+    path = f"/api/v1/receipts/{sale['receipt_id']}"
+    png = await world.client.get(f"{path}/qr.png", headers=world.auth("terminal"))
+    assert png.status_code == 200 and png.content == qr_png(expected)
+    printed = ok(await world.client.get(f"{path}/print", headers=world.auth("owner")), 200)
+    assert printed["claim_url"] == expected

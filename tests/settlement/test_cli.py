@@ -29,6 +29,7 @@ from tests.support import World
 
 from .conftest import Chain, FakeClock
 from .test_governance_anchor import _finalized_pair, _row
+from .test_settlement_e2e import till_sale
 
 HOTPOT = str(Path(sys.executable).parent / "hotpot")
 
@@ -85,6 +86,7 @@ async def test_chain_and_settlement_commands(
     item = await world.item(price=3_000, portions=3)
     order = await world.order(token, world.node_a, item)
     await world.complete(order["id"])
+    sale = await till_sale(world)
     voted, empty = await _finalized_pair(client, world, ctx, clock)
 
     code, out = await _hotpot(settings, "verify", "order", order["id"])
@@ -107,6 +109,11 @@ async def test_chain_and_settlement_commands(
 
     code, out = await _hotpot(settings, "verify", "order", order["id"])
     assert code == 0 and out.strip().endswith("valid"), out
+    # A receipt by the id printed on the slip (issue 10, item 14); its sale id is not it.
+    code, out = await _hotpot(settings, "verify", "receipt", str(sale["receipt_id"]))
+    assert code == 0 and out.strip().endswith("valid"), out
+    code, out = await _hotpot(settings, "verify", "receipt", str(sale["sale_id"]))
+    assert code == 1 and "no settlement record" in out, out
     for proposal in (voted, empty):
         code, out = await _hotpot(settings, "verify", "proposal", proposal["id"])
         assert code == 0 and out.strip().endswith("valid"), out

@@ -112,3 +112,35 @@ async def test_proof_api_is_public_and_verifies_against_the_chain(
     assert unavailable.headers["content-type"].startswith("application/problem+json")
     assert unavailable.json()["code"] == "chain_unavailable"
     assert int(unavailable.headers["Retry-After"]) > 0
+
+
+async def till_sale(world: World, price: int = 2_500) -> dict[str, object]:
+    item = await world.item(price=price, portions=5)
+    body = {
+        "terminal_sale_id": f"till-{uuid.uuid4().hex[:12]}",
+        "lines": [{"item_id": item, "quantity": 1}],
+    }
+    response = await world.client.post(
+        "/api/v1/sales", json=body, headers=bearer(world.tokens["terminal"])
+    )
+    return dict(ok(response, 201))
+
+
+async def test_a_receipt_is_proved_by_the_id_printed_on_it(
+    client: httpx.AsyncClient, world: World, ctx: AppContext, chain: Chain
+) -> None:
+    # Issue 10, item 14 (settled): the slip carries the receipt id, so that id is the key.
+    sale = await till_sale(world)
+    await chain.settle()
+    receipt_id, sale_id = sale["receipt_id"], sale["sale_id"]
+    proof = ok(await client.get(f"/api/v1/settlement/proofs/receipt/{receipt_id}"))
+    assert proof["status"] == "settled" and proof["ref_kind"] == "receipt"
+    assert proof["ref_id"] == sale_id  # the id the record itself carries
+    found = await proof_for(ctx.db, "receipt", str(receipt_id))
+    assert found is not None
+    result = await verify_proof(found, chain.store, await chain.contracts())
+    assert result.valid, result.checks
+    # The sale id is not what the slip prints: it finds nothing, as an unknown id does.
+    for other in (sale_id, str(uuid.uuid4()), "not-a-uuid"):
+        missing = await client.get(f"/api/v1/settlement/proofs/receipt/{other}")
+        assert missing.status_code == 404 and missing.json()["code"] == "not_settled", other

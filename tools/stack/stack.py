@@ -230,6 +230,7 @@ class Stack:
             "SETTLEMENT_RELAY_IN_PROCESS": "false",
             "SIWE_DOMAIN": f"127.0.0.1:{self.port('nginx-https')}",
             "SIWE_URI": self.https_url,
+            "PUBLIC_BASE_URL": self.https_url,
         }
 
     def worker_env(self, name: str) -> dict[str, str]:

@@ -77,6 +77,8 @@ securityContext:
   value: {{ .Values.network.charityAddress | quote }}
 - name: CUSTODY_ADDRESS
   value: {{ .Values.network.custodyAddress | quote }}
+- name: PUBLIC_BASE_URL
+  value: {{ .Values.network.publicBaseUrl | quote }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:

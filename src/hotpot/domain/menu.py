@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from hotpot.domain.access import AccessRole
+
 
 class ItemStatus(StrEnum):
     PROPOSED = "PROPOSED"
@@ -25,6 +27,28 @@ OWNER_STATUS_CHANGES: frozenset[tuple[ItemStatus, ItemStatus]] = frozenset(
         (ItemStatus.RETIRED, ItemStatus.ACTIVE),
     }
 )
+
+# Who may read one item by its id (issue 10, item 17). Anyone: what is on the menu.
+# Signed-in customers and staff (the voters, and who cooks and sells): also dishes on
+# their way through a vote, so their ingredients and kcal can be read before voting.
+# The network owner: everything. A terminal sells only what is on the menu.
+PUBLIC_ITEM_STATUSES = frozenset({ItemStatus.ACTIVE})
+VOTER_ITEM_STATUSES = PUBLIC_ITEM_STATUSES | {
+    ItemStatus.PROPOSED,
+    ItemStatus.VOTING,
+    ItemStatus.APPROVED,
+}
+_VOTERS_AND_STAFF = frozenset(AccessRole) - {AccessRole.OWNER, AccessRole.TERMINAL}
+
+
+def may_read_item(reader: AccessRole | None, status: ItemStatus) -> bool:
+    """Whether `reader` (None: anonymous) may read an item in `status`."""
+    if reader is AccessRole.OWNER:
+        return True
+    if reader in _VOTERS_AND_STAFF:
+        return status in VOTER_ITEM_STATUSES
+    return status in PUBLIC_ITEM_STATUSES
+
 
 DEFAULT_PRIORITY = 5
 DEFAULT_COOKING_MINUTES = 15

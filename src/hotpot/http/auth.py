@@ -37,6 +37,20 @@ async def current_actor(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
+async def optional_actor(
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor | None:
+    """For public routes that show more to a signed-in caller: no token is anonymous (a bad
+    one is still 401: the caller meant to sign in)."""
+    if credentials is None:
+        return None
+    return await current_actor(ctx, credentials)
+
+
+MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
+
+
 def require_roles(*roles: AccessRole) -> Callable[..., Awaitable[Actor]]:
     allowed = frozenset(roles)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Response
 
 from hotpot.domain.menu import ItemStatus
-from hotpot.http.auth import OwnerOnly
+from hotpot.http.auth import MaybeActor, OwnerOnly
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
@@ -47,9 +47,11 @@ async def public_menu(
     return Response(menu.body, media_type="application/json", headers=headers)
 
 
-@router.get("/menu/items/{item_id}", response_model=ItemOut, responses=errors(404))
-async def get_item(item_id: UUID, ctx: Ctx) -> ItemOut:
-    return ItemOut.model_validate(await service.get_item(ctx, item_id, include_hidden=False))
+@router.get("/menu/items/{item_id}", response_model=ItemOut, responses=errors(401, 404))
+async def get_item(item_id: UUID, ctx: Ctx, actor: MaybeActor) -> ItemOut:
+    """ACTIVE to anyone; in a vote to signed-in customers and staff; any to the owner."""
+    reader = actor.role if actor else None
+    return ItemOut.model_validate(await service.get_item(ctx, item_id, reader))
 
 
 @router.get("/menu/items", response_model=Page[ItemOut], responses=errors(401, 403))

@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Conflict, Forbidden, NotFound
-from hotpot.domain.menu import Ingredient, Item, ItemStatus, Portions, may_change_status
+from hotpot.domain.menu import (
+    Ingredient,
+    Item,
+    ItemStatus,
+    Portions,
+    may_change_status,
+    may_read_item,
+)
 from hotpot.domain.results import Slice
 from hotpot.menu import repository as repo
 from hotpot.menu.cache import invalidate, invalidate_all, menu_key
@@ -93,10 +100,11 @@ async def update_item(ctx: AppContext, item_id: UUID, data: ItemPatch) -> Item:
     return item
 
 
-async def get_item(ctx: AppContext, item_id: UUID, include_hidden: bool) -> Item:
+async def get_item(ctx: AppContext, item_id: UUID, reader: AccessRole | None) -> Item:
+    """One item, if `reader` (None: anonymous) may see its status; else not found."""
     async with ctx.db.read() as conn:
         rows = await repo.items(conn, ids=[item_id])
-        if not rows or (not include_hidden and rows[0]["status"] != ItemStatus.ACTIVE):
+        if not rows or not may_read_item(reader, ItemStatus(rows[0]["status"])):
             raise _item_not_found()
         (item,) = await _items(conn, rows)
     return item

@@ -15,8 +15,8 @@ from hotpot.config import Settings
 
 
 def public_base_url(settings: Settings) -> str:
-    """Where customers open the claim page: the service's public origin."""
-    return settings.siwe_uri
+    """Where customers open the claim page: the service's public origin (PUBLIC_BASE_URL)."""
+    return settings.effective_public_base_url
 
 
 def claim_url(public_base_url: str, receipt_id: UUID) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from hotpot.adapters.database import Database
 from hotpot.adapters.ipfs import IpfsError, IpfsStore
 from hotpot.chain.contracts import Contracts
@@ -14,19 +16,38 @@ from hotpot.domain.canonical import CanonicalError, SettlementRecord
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex, verify
 from hotpot.domain.settlement import AnchorVerification, Proof, Verification
 from hotpot.governance import repository as governance
+from hotpot.sales import repository as sales
 from hotpot.settlement import views
 
 
+async def record_id_of(conn: AsyncConnection, ref_kind: str, ref_id: str) -> str | None:
+    """The id the settlement record carries for what a customer holds.
+
+    A receipt is verified by the id printed on it (domain.md), but its record is the
+    sale's (the sale is what minted): the receipt's row names that sale.
+    """
+    if ref_kind != "receipt":
+        return ref_id
+    try:
+        receipt_id = UUID(ref_id)
+    except ValueError:
+        return None
+    row = await sales.receipt(conn, receipt_id)
+    return None if row is None else str(row["sale_id"])
+
+
 async def proof_for(db: Database, ref_kind: str, ref_id: str) -> Proof | None:
+    """The proof of an order (by its id) or a receipt (by the id printed on it)."""
     async with db.read() as conn:
-        row = await views.record_of(conn, ref_kind, ref_id)
-    if row is None or row.status == "abandoned":
+        record_id = await record_id_of(conn, ref_kind, ref_id)
+        row = None if record_id is None else await views.record_of(conn, ref_kind, record_id)
+    if record_id is None or row is None or row.status == "abandoned":
         return None
     leaves = [from_hex(h) for h in row.leaves]
     tree = MerkleTree.from_leaves(leaves)
     return Proof(
         ref_kind=ref_kind,
-        ref_id=ref_id,
+        ref_id=record_id,
         record_cid=row.record_cid,
         batch_id=row.batch_id,
         batch_cid=row.cid,
