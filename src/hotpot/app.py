@@ -72,11 +72,6 @@ async def _watch_dependencies(ctx: AppContext) -> None:
         await asyncio.sleep(DEPENDENCY_CHECK_SECONDS)
 
 
-async def _internal_error(_: Request, exc: Exception) -> Response:
-    log.error("unhandled error", error_type=type(exc).__name__, exc_info=exc)
-    return problems.problem_response(500, "internal_error", "an unexpected error occurred")
-
-
 def create_app(settings: Settings) -> FastAPI:
     ctx = build_context(settings)
 
@@ -111,7 +106,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.context = ctx
     problems.install(app)
-    app.add_exception_handler(Exception, _internal_error)
     routers = (
         ops_router,
         accounts_router,
