@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.responses import Response
 
 from hotpot.accounts.api import router as accounts_router
 from hotpot.bootstrap import build_context, close_context
@@ -72,11 +71,6 @@ async def _watch_dependencies(ctx: AppContext) -> None:
         await asyncio.sleep(DEPENDENCY_CHECK_SECONDS)
 
 
-async def _internal_error(_: Request, exc: Exception) -> Response:
-    log.error("unhandled error", error_type=type(exc).__name__, exc_info=exc)
-    return problems.problem_response(500, "internal_error", "an unexpected error occurred")
-
-
 def create_app(settings: Settings) -> FastAPI:
     ctx = build_context(settings)
 
@@ -111,7 +105,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.context = ctx
     problems.install(app)
-    app.add_exception_handler(Exception, _internal_error)
     routers = (
         ops_router,
         accounts_router,

@@ -31,7 +31,11 @@ def build_context(settings: Settings, *, pool_size: int | None = None) -> AppCon
     if not settings.database_url:
         raise ConfigError("DATABASE_URL is not set (hotpot serve starts an embedded one)")
     db = Database(
-        settings.database_url, settings.database_replica_url, pool_size or settings.db_pool_size
+        settings.database_url,
+        settings.database_replica_url,
+        pool_size or settings.db_pool_size,
+        checkout_timeout=settings.db_pool_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
     )
     cache = Cache(settings.redis_url, namespace=settings.redis_namespace)
     chain = (

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     rate_limit_orders_per_minute: int = Field(default=120, ge=1)
     menu_cache_ttl_seconds: int = Field(default=300, ge=1)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Database outage behaviour (issue 10): bounded waits so a stalled database answers 503.
+    db_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    db_statement_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     idempotency_in_flight_seconds: int = Field(default=60, ge=1)
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

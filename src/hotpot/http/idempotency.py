@@ -9,7 +9,9 @@ mid-flight is taken over after `in_flight_seconds`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.adapters.database import Database
-from hotpot.domain.errors import Conflict, Invalid, Malformed
+from hotpot.domain.errors import Conflict, Invalid, Malformed, Unavailable
 from hotpot.http.tables import idempotency_keys
 
 MAX_KEY_LENGTH = 200
@@ -117,6 +119,33 @@ async def release(db: Database, claimed: Claim) -> None:
         )
 
 
+# Releases that could not reach the database, retried until it is back (kept referenced).
+_PENDING_RELEASES: set[asyncio.Task[None]] = set()
+RELEASE_RETRY_SECONDS = 0.25
+
+
+async def _release_when_back(db: Database, claimed: Claim, within: float) -> None:
+    """Retry a release until the database answers, so a retried request is not 409."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        await asyncio.sleep(RELEASE_RETRY_SECONDS)  # a retry cadence, not a wait for a result
+        try:
+            await release(db, claimed)
+        except Unavailable:
+            continue
+        return
+
+
+async def release_or_defer(db: Database, claimed: Claim, within: float) -> None:
+    """Release now; when the database is down, keep retrying in the background."""
+    try:
+        await release(db, claimed)
+    except Unavailable:
+        task = asyncio.get_running_loop().create_task(_release_when_back(db, claimed, within))
+        _PENDING_RELEASES.add(task)
+        task.add_done_callback(_PENDING_RELEASES.discard)
+
+
 Work = Callable[[AsyncConnection], Awaitable[tuple[int, bytes]]]
 
 
@@ -147,6 +176,6 @@ async def run_once(
                 await claimed.complete(conn, status, body)
     except BaseException:
         if claimed is not None:
-            await release(db, claimed)
+            await release_or_defer(db, claimed, in_flight_seconds)
         raise
     return status, body

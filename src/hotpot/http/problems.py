@@ -6,12 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from hotpot.adapters.database import database_unavailable, is_unavailable
 from hotpot.domain import errors as domain_errors
+
+log = structlog.get_logger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -130,7 +134,16 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, code, str(exc.detail), exc.headers)
 
 
+async def _unhandled(_: Request, exc: Exception) -> Response:
+    """Last resort: an answer, never a dropped connection; a database outage is a 503."""
+    if is_unavailable(exc):
+        return domain_error_response(database_unavailable(exc))
+    log.error("unhandled error", error_type=type(exc).__name__, exc_info=exc)
+    return problem_response(500, "internal_error", "an unexpected error occurred")
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unhandled)
     app.add_exception_handler(domain_errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
