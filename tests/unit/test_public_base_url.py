@@ -15,6 +15,7 @@ PRODUCTION = {
     "owner_address": "0x" + "1" * 40,
     "charity_address": "0x" + "2" * 40,
     "custody_address": "0x" + "3" * 40,
+    "receipt_code_secret": "r" * 40,
 }
 
 

@@ -49,6 +49,7 @@ def production(**overrides: str) -> dict[str, str]:
         "jwt_secret": "j" * 40,
         "encryption_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "receipt_code_secret": "r" * 40,
+        "public_base_url": "https://hotpot.example.ge",
         "owner_address": "0x" + "1" * 40,
         "charity_address": "0x" + "2" * 40,
         "custody_address": "0x" + "3" * 40,
