@@ -8,11 +8,13 @@ its next send (it confirms the lock on its own connection before every settle).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 
 from sqlalchemy import text
 
+from hotpot.adapters.database import Database
 from hotpot.context import AppContext
 from hotpot.settlement.relay import Send, lock_key, run_relay
 from tests.support import World
@@ -121,4 +123,51 @@ async def test_killed_lock_connection_leaves_one_relay_sending(
         assert late == [], f"the relay that lost its lock sent {len(late)} more batches"
     assert len({s.holder for s in sends}) >= TERMINATIONS  # leadership really moved
     print(f"{len(sends)} sends by {len({s.holder for s in sends})} leases, no overlap")
+    await chain.assert_no_drift()
+
+
+async def test_relay_outlives_a_database_it_cannot_reach(
+    world: World, ctx: AppContext, chain: Chain
+) -> None:
+    """The adapter reports an outage as the domain's `Unavailable` (here its pool times out):
+    the relay gives up leading, backs off and settles once the database answers again; it
+    never exits (CI saw a relay exit on `Unavailable` when every backend was terminated)."""
+    await chain.settle()
+    settings = chain.settings.model_copy(update={"settlement_poll_seconds": 0.05})
+    # Four connections in all (pool 2 + overflow 2): the lock takes one, the test the rest.
+    db = Database(settings.database_url, pool_size=2, checkout_timeout=0.2)
+    relay_ctx = dataclasses.replace(
+        ctx, settings=settings, db=db, chain=chain.client, store=chain.store
+    )
+    key = lock_key(chain.client.address)
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(relay_ctx, stop))
+    try:
+
+        async def leading() -> bool:
+            _running([relay])
+            return await _lock_backend(ctx, key) is not None
+
+        assert await _until(leading, within=30), "the relay did not take the lock"
+        async with contextlib.AsyncExitStack() as held:
+            for _ in range(3):
+                conn = await held.enter_async_context(db.primary.connect())
+                await conn.scalar(text("SELECT 1"))
+            await _orders(world, 2)
+
+            async def stepped_back() -> bool:
+                _running([relay])
+                return await _lock_backend(ctx, key) is None
+
+            assert await _until(stepped_back, within=30), "the relay kept leading"
+
+        async def finished() -> bool:
+            _running([relay])
+            return await _counts(ctx) == (0, 0)
+
+        assert await _until(finished, within=60, every=0.1), "the outbox was not drained"
+    finally:
+        stop.set()
+        await asyncio.gather(relay, return_exceptions=True)
+        await db.dispose()
     await chain.assert_no_drift()

@@ -40,13 +40,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from web3.exceptions import Web3RPCError
 
-from hotpot.adapters.database import Database
+from hotpot.adapters.database import Database, is_unavailable
 from hotpot.adapters.ipfs import IpfsError, IpfsStore
 from hotpot.chain.client import ChainClient, ChainError, TransactionReverted
 from hotpot.chain.contracts import Contracts
 from hotpot.config import Settings
 from hotpot.context import AppContext
 from hotpot.domain.canonical import Mint, RecordKind, SettlementRecord, Token, canonical_json
+from hotpot.domain.errors import Unavailable
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex
 from hotpot.domain.settlement import AnchorRow, Changes, net_changes, take_batch
 from hotpot.governance import repository as governance
@@ -352,6 +353,16 @@ async def leadership(db: Database, address: str) -> AsyncIterator[Lease]:
                     await conn.commit()
 
 
+def _retryable(exc: BaseException) -> bool:
+    """A failure the relay outlives: a dependency down or refusing, never a bug of its own.
+
+    The database adapter reports an outage as the domain's `Unavailable` (its pool timing
+    out included); Web3RPCError is a node refusing a transaction (e.g. "nonce too low")."""
+    return isinstance(
+        exc, ChainError | Web3RPCError | IpfsError | Unavailable | OSError | DBAPIError
+    ) or is_unavailable(exc)
+
+
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
@@ -404,8 +415,9 @@ async def run_relay(
         except LostLeadership as exc:
             log.warning("relay lost its leadership; it stops sending", error=str(exc))
             await _wait(stop_event, backoff)
-        except (ChainError, Web3RPCError, IpfsError, OSError, DBAPIError) as exc:
-            # Web3RPCError: a node refused the transaction (e.g. "nonce too low"); retried.
+        except Exception as exc:
+            if not _retryable(exc):
+                raise
             if isinstance(exc, IpfsError):
                 DEPENDENCY_UP.labels("ipfs").set(0)
             log.warning("relay pass failed; retrying", error=str(exc), retry_in=backoff)
