@@ -27,6 +27,7 @@ from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
 from hotpot.sales.api import router as sales_router
+from hotpot.settlement.api import gateway_router as settlement_gateway_router
 from hotpot.settlement.api import router as settlement_router
 from hotpot.wallets.api import router as wallets_router
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
         sales_router,
         governance_router,
         settlement_router,
+        settlement_gateway_router,
     )
     for router in routers:
         app.include_router(router)

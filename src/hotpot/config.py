@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     chain_id: int = Field(default=31337, ge=1)
     relay_private_key: str | None = Field(default=None, pattern=r"^(0x)?[0-9a-fA-F]{64}$")
     ipfs_api_url: str | None = None
+    # Named by GET /api/v1/settlement/network for outside verifiers; never CHAIN_RPC_URLS,
+    # which may carry provider keys.
+    chain_public_rpc_url: str | None = Field(default=None, pattern=r"^(https?|wss?)://\S+$")
     settlement_batch_size: int = Field(default=300, ge=1, le=512)
     settlement_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
     # Run the relay inside `serve`. Unset: only when `serve` started the embedded chain

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 TOKENS = ("THP", "SPOT")
@@ -136,6 +137,25 @@ class Proof:
     status: str
     tx_hash: str | None
     block_number: int | None
+    # What an outside verifier needs besides (docs/verify.md): the network of the batch's
+    # deployment, its registry, and the record document itself (None when the store
+    # cannot give it intact).
+    chain_id: int | None = None
+    registry: str | None = None
+    record: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    """The chain the platform settles on and its live contracts, as an outsider needs them."""
+
+    chain_id: int
+    rpc_url: str | None  # a public JSON-RPC endpoint, when the operator names one
+    thp: str
+    spot: str
+    registry: str
+    anchor: str
+    deployed_block: int
 
 
 @dataclass

@@ -4,6 +4,7 @@ finalized proposal: its anchored tally and votes root against the database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,7 +13,7 @@ from hotpot.adapters.database import Database
 from hotpot.adapters.ipfs import IpfsError, IpfsStore
 from hotpot.chain.contracts import Contracts
 from hotpot.domain import governance as rules
-from hotpot.domain.canonical import CanonicalError, SettlementRecord
+from hotpot.domain.canonical import CanonicalError, SettlementRecord, parse_canonical
 from hotpot.domain.merkle import MerkleTree, from_hex, leaf_hash, to_hex, verify
 from hotpot.domain.settlement import AnchorVerification, Proof, Verification
 from hotpot.governance import repository as governance
@@ -57,6 +58,8 @@ async def proof_for(db: Database, ref_kind: str, ref_id: str) -> Proof | None:
         status=row.status,
         tx_hash=row.tx_hash,
         block_number=row.block_number,
+        chain_id=int(row.chain_id),
+        registry=str(row.registry).lower(),
     )
 
 
@@ -74,6 +77,7 @@ async def verify_proof(
     try:
         record = SettlementRecord.from_bytes(data)
         result.checks["record_canonical"] = True
+        result.proof = replace(proof, record=parse_canonical(data))
         result.checks["record_matches_ref"] = (record.kind.value, record.record_id) == (
             proof.ref_kind,
             proof.ref_id,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from hotpot.domain.settlement import Proof
+from hotpot.domain.settlement import Network, Proof
 
 # The proof is answered as the service builds it (a dataclass pydantic can serialise).
 ProofOut = Proof
+# The settlement network and its live contracts (public, docs/verify.md).
+NetworkOut = Network
 
 
 class VerificationOut(BaseModel):

@@ -1,5 +1,6 @@
 """Read views of settlement: the settled view the chain must match, a wallet's settled and
-pending split, the outbox backlog and lag the gauges show, and the record behind a proof."""
+pending split, the outbox backlog and lag the gauges show, and the record behind a proof
+(with the network and registry of its batch's deployment)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.domain.settlement import TOKENS
 from hotpot.ledger.tables import outbox
-from hotpot.settlement.tables import settlement_batches, settlement_records
+from hotpot.settlement.tables import chain_deployments, settlement_batches, settlement_records
 
 
 async def settled_view(conn: AsyncConnection) -> dict[tuple[str, str], int]:
@@ -61,11 +62,14 @@ async def record_of(conn: AsyncConnection, ref_kind: str, ref_id: str) -> Any:
                 settlement_records.c.leaf_index,
                 settlement_records.c.cid.label("record_cid"),
                 settlement_batches,
+                chain_deployments.c.chain_id,
+                chain_deployments.c.registry,
             )
             .join(
                 settlement_batches,
                 settlement_batches.c.batch_id == settlement_records.c.batch_id,
             )
+            .join(chain_deployments, chain_deployments.c.id == settlement_batches.c.deployment_id)
             .where(
                 settlement_records.c.ref_kind == ref_kind,
                 settlement_records.c.ref_id == ref_id,
