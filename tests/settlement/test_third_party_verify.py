@@ -161,5 +161,8 @@ async def test_the_proof_carries_what_verification_needs(
             assert proof["record_cid"] in manifest.json()["records"]
         unknown = await http.get(f"/ipfs/{raw_cid(b'never stored')}")
         assert unknown.status_code == 404 and unknown.json()["code"] == "not_stored"
-        bad = await http.get("/ipfs/not-a-cid")
-        assert bad.status_code == 400 and bad.json()["code"] == "invalid_cid"
+        for bad in ("not-a-cid", "b", "z"):
+            refused = await http.get(f"/ipfs/{bad}")
+            assert refused.status_code == 404 and refused.json()["code"] == "invalid_cid", bad
+        odd = await http.get("/ipfs/bafk%20rei")
+        assert odd.status_code == 422

@@ -23,7 +23,7 @@ from hotpot.settlement.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["settlement"], responses=errors(422))
 # Gateway paths (`/ipfs/<cid>`), as on any IPFS gateway, so a record's URL reads the same here.
-gateway_router = APIRouter(tags=["settlement"], responses=errors(400, 422))
+gateway_router = APIRouter(tags=["settlement"], responses=errors(422))
 
 
 class RefKind(StrEnum):
@@ -35,7 +35,7 @@ RefId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
 @router.get(
-    "/settlement/proofs/{ref_kind}/{ref_id}", response_model=ProofOut, responses=errors(404)
+    "/settlement/proofs/{ref_kind}/{ref_id}", response_model=ProofOut, responses=errors(404, 503)
 )
 async def get_proof(ctx: Ctx, ref_kind: RefKind, ref_id: RefId) -> ProofOut:
     """Public: the record and its CID, the leaf, the Merkle proof, the batch root and CID,
@@ -65,7 +65,8 @@ async def get_network(ctx: Ctx) -> NetworkOut:
 # A CID's bytes never change: caches may keep them for good (what IPFS gateways send).
 IMMUTABLE = "public, max-age=29030400, immutable"
 RAW_BLOCK = "application/vnd.ipld.raw"
-CidPath = Annotated[str, Path(min_length=1, max_length=128)]
+# Multibase alphabets in URLs (base32, base58btc, base36, base16, base64url).
+CidPath = Annotated[str, Path(min_length=1, max_length=128, pattern="^[A-Za-z0-9_-]+$")]
 
 
 @gateway_router.get(

@@ -19,7 +19,7 @@ from hotpot.chain.client import ChainError
 from hotpot.chain.contracts import Contracts
 from hotpot.context import AppContext
 from hotpot.domain.canonical import CanonicalError, parse_canonical, parse_cid
-from hotpot.domain.errors import Malformed, NotFound, Unavailable
+from hotpot.domain.errors import NotFound, Unavailable
 from hotpot.domain.settlement import TOKENS, Network, Proof, Verification, WalletSettlement
 from hotpot.settlement import repository as repo
 from hotpot.settlement import views
@@ -91,8 +91,9 @@ async def published_block(ctx: AppContext, cid: str) -> bytes:
     """
     try:
         parsed = parse_cid(cid)
-    except CanonicalError as exc:
-        raise Malformed("invalid_cid", str(exc)) from exc
+    except (CanonicalError, IndexError) as exc:  # multiformats: IndexError on "b", "z", ...
+        # A string that is no CID names no block: 404, as for any block not stored.
+        raise NotFound("invalid_cid", f"not a CID: {cid!r}") from exc
     if parsed.codec.name != "raw":
         raise NotFound("not_stored", f"{cid} is not a raw block; only raw blocks are published")
     try:
@@ -100,7 +101,7 @@ async def published_block(ctx: AppContext, cid: str) -> bytes:
             raise NotFound("not_stored", f"no block {cid} in the record store")
         return await ctx.store.cat(cid)
     except InvalidCidError as exc:
-        raise Malformed("invalid_cid", str(exc)) from exc
+        raise NotFound("invalid_cid", str(exc)) from exc
     except IpfsNotFoundError as exc:
         raise NotFound("not_stored", f"no block {cid} in the record store") from exc
     except IpfsIntegrityError as exc:
