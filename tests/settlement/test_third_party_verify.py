@@ -117,6 +117,13 @@ async def test_an_outsider_verifies_an_order_and_a_receipt_and_refuses_tampering
     try:
         code, report = await run_verifier("--api", live.url, "--rpc", rpc, "order", order_id)
         assert code == 1 and report["checks"]["record_fetched"] is False, report
+        async with httpx.AsyncClient(base_url=live.url) as http:
+            damaged = await http.get(f"/ipfs/{proof['record_cid']}")
+            assert damaged.status_code == 503 and damaged.json()["code"] == "block_damaged"
+            assert int(damaged.headers["Retry-After"]) > 0
+            # The proof still answers, without a record it cannot vouch for.
+            again = ok(await http.get(f"/api/v1/settlement/proofs/order/{order_id}"))
+            assert again["record"] is None and again["record_cid"] == proof["record_cid"]
     finally:
         block.write_bytes(genuine)
 
