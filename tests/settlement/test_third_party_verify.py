@@ -60,7 +60,12 @@ async def run_verifier(*args: str) -> tuple[int, dict[str, Any]]:
 @pytest.fixture
 def live(chain_settings: Settings) -> Any:
     # The chain's data dir: the server's record store is the one the relay wrote.
-    settings = chain_settings.model_copy(update={"settlement_relay_in_process": False})
+    settings = chain_settings.model_copy(
+        update={
+            "settlement_relay_in_process": False,
+            "chain_public_rpc_url": chain_settings.chain_rpc_urls[0],
+        }
+    )
     with LiveServer(settings) as server:
         yield server
 
@@ -85,7 +90,8 @@ async def test_an_outsider_verifies_an_order_and_a_receipt_and_refuses_tampering
     order_id, receipt_id = await settled_order_and_receipt(world, chain)
     rpc = chain.settings.chain_rpc_urls[0]
     for kind, ref in (("order", order_id), ("receipt", receipt_id)):
-        code, report = await run_verifier("--api", live.url, "--rpc", rpc, kind, ref)
+        # No --rpc: the verifier takes the RPC URL the network route names.
+        code, report = await run_verifier("--api", live.url, kind, ref)
         assert code == 0 and report["valid"], report
         assert report["checks"]["root_on_chain"] and report["checks"]["tx_settled_batch"]
         assert report["checks"]["proof_reaches_root"] and report["checks"]["manifest_lists_record"]
@@ -138,6 +144,7 @@ async def test_the_proof_carries_what_verification_needs(
     async with httpx.AsyncClient(base_url=live.url) as http:
         network = ok(await http.get("/api/v1/settlement/network"))
         assert network["chain_id"] == 31337
+        assert network["rpc_url"] == chain.settings.chain_rpc_urls[0]  # CHAIN_PUBLIC_RPC_URL
         assert network["registry"] == deployment.addresses.registry.lower()
         assert network["thp"] == deployment.addresses.thp.lower()
         assert network["spot"] == deployment.addresses.spot.lower()
