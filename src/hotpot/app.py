@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from hotpot.config import Settings
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole
 from hotpot.governance.api import router as governance_router
+from hotpot.governance.schemas import publish_voting_bounds
 from hotpot.http import problems
 from hotpot.http.auth import require_roles
 from hotpot.http.middleware import RequestContext
@@ -71,6 +73,19 @@ async def _watch_dependencies(ctx: AppContext) -> None:
         await asyncio.sleep(DEPENDENCY_CHECK_SECONDS)
 
 
+def _publish_settings_in_openapi(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI document states the bounds in force where a setting decides them."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            publish_voting_bounds(build(), settings.periods.governance)
+        assert app.openapi_schema is not None  # `build` stored it
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings) -> FastAPI:
     ctx = build_context(settings)
 
@@ -104,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.context = ctx
+    _publish_settings_in_openapi(app, settings)
     problems.install(app)
     routers = (
         ops_router,
