@@ -19,7 +19,7 @@ from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole
 from hotpot.governance.api import router as governance_router
 from hotpot.governance.schemas import publish_voting_bounds
-from hotpot.http import problems
+from hotpot.http import docs, problems
 from hotpot.http.auth import require_roles
 from hotpot.http.middleware import RequestContext
 from hotpot.menu.api import router as menu_router
@@ -115,10 +115,13 @@ def create_app(settings: Settings) -> FastAPI:
             "tetri (1 GEL = 100 tetri). Errors are application/problem+json with a stable `code`."
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are served by http/docs.py, with their assets from here (no CDN).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.context = ctx
+    docs.install(app)
     _publish_settings_in_openapi(app, settings)
     problems.install(app)
     routers = (
