@@ -17,14 +17,11 @@ import httpx
 import pytest
 
 from hotpot.adapters.database import migrate
-from hotpot.app import create_app
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Conflict, Gone
-from hotpot.governance.clock import get_clock
 from hotpot.sales import expiry, receipts
 from hotpot.sales import pool as pool_service
-from tests.conftest import make_settings
-from tests.integration.test_governance_api import BASE, FakeClock, Gov
+from tests.integration.test_governance_api import BASE, Gov, gov_app
 from tests.support import World, bearer, ok
 
 PERIODS = {
@@ -50,16 +47,8 @@ def periods_database(fresh_database: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="module")
 async def gov(periods_database: str, redis_url: str) -> AsyncIterator[Gov]:
-    app = create_app(make_settings(periods_database, redis_url, **PERIODS))
-    ctx = app.state.context
-    clock = FakeClock()
-    app.dependency_overrides[get_clock] = lambda: clock
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        world = await World.create(client, ctx)
-        yield Gov(app, ctx, client, world, clock)
-    await ctx.cache.close()
-    await ctx.db.dispose()
+    async with gov_app(periods_database, redis_url, **PERIODS) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
