@@ -290,7 +290,7 @@ async def propose_network(
         spot = await ledger.balance(conn, account_holder(actor.id), "SPOT")
         try:
             rules.ensure_may_propose(
-                kind, role=StakeRole.UNAUTHORIZED, spot_units=spot, settings=rules_of(ctx)
+                kind, role=StakeRole.UNAUTHORIZED, spot_units=spot, settings=settings
             )
         except ProposalRefused as exc:
             raise Forbidden("insufficient_spot", str(exc)) from exc
