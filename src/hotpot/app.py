@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -17,7 +18,8 @@ from hotpot.config import Settings
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole
 from hotpot.governance.api import router as governance_router
-from hotpot.http import problems
+from hotpot.governance.schemas import publish_voting_bounds
+from hotpot.http import docs, problems
 from hotpot.http.auth import require_roles
 from hotpot.http.middleware import RequestContext
 from hotpot.menu.api import router as menu_router
@@ -72,6 +74,19 @@ async def _watch_dependencies(ctx: AppContext) -> None:
         await asyncio.sleep(DEPENDENCY_CHECK_SECONDS)
 
 
+def _publish_settings_in_openapi(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI document states the bounds in force where a setting decides them."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            publish_voting_bounds(build(), settings.periods.governance)
+        assert app.openapi_schema is not None  # `build` stored it
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings) -> FastAPI:
     ctx = build_context(settings)
 
@@ -101,10 +116,14 @@ def create_app(settings: Settings) -> FastAPI:
             "tetri (1 GEL = 100 tetri). Errors are application/problem+json with a stable `code`."
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are served by http/docs.py, with their assets from here (no CDN).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.context = ctx
+    docs.install(app)
+    _publish_settings_in_openapi(app, settings)
     problems.install(app)
     routers = (
         ops_router,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+from datetime import timedelta
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -12,6 +13,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from hotpot.domain.distribution import DistributionPeriod
+from hotpot.domain.periods import (
+    DEFAULT_PERIODS,
+    LONGEST_PERIOD,
+    LONGEST_RECEIPT_LIFETIME,
+    InvalidPeriods,
+    Periods,
+)
 
 # Local development values only. The service refuses them when HOTPOT_ENV=production.
 DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"
@@ -36,6 +46,14 @@ DEV_ADDRESSES = {
     "CUSTODY_ADDRESS": "0x00000000000000000000000000000000000D0003",
 }
 _ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+
+
+def _seconds(period: timedelta) -> int:
+    return int(period.total_seconds())
+
+
+def _hours(period: timedelta) -> int:
+    return _seconds(period) // 3600
 
 
 class Environment(StrEnum):
@@ -133,6 +151,34 @@ class Settings(BaseSettings):
     # Unset outside production: http://HOST:PORT of this process (localhost for 0.0.0.0).
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
 
+    # Periods of the rules (domain.md's *(config)*; domain/periods.py), checked together at
+    # start. Seconds, so a whole-system test can shorten them; the network voting bounds
+    # are in hours, the unit a proposal picks its period in (`voting_hours`).
+    receipt_lifetime_seconds: int = Field(
+        default=_seconds(DEFAULT_PERIODS.receipt_lifetime),
+        ge=1,
+        le=_seconds(LONGEST_RECEIPT_LIFETIME),
+    )
+    distribution_period: DistributionPeriod = DEFAULT_PERIODS.distribution_period
+    dish_voting_seconds: int = Field(
+        default=_seconds(DEFAULT_PERIODS.dish_voting), ge=1, le=_seconds(LONGEST_PERIOD)
+    )
+    network_voting_min_hours: int = Field(
+        default=_hours(DEFAULT_PERIODS.network_voting_min), ge=1, le=_hours(LONGEST_PERIOD)
+    )
+    network_voting_max_hours: int = Field(
+        default=_hours(DEFAULT_PERIODS.network_voting_max), ge=1, le=_hours(LONGEST_PERIOD)
+    )
+    network_voting_default_hours: int = Field(
+        default=_hours(DEFAULT_PERIODS.network_voting_default), ge=1, le=_hours(LONGEST_PERIOD)
+    )
+    governance_timelock_seconds: int = Field(
+        default=_seconds(DEFAULT_PERIODS.timelock), ge=0, le=_seconds(LONGEST_PERIOD)
+    )
+    spot_day_seconds: int = Field(
+        default=_seconds(DEFAULT_PERIODS.spot_day), ge=1, le=_seconds(LONGEST_PERIOD)
+    )
+
     @field_validator("cors_origins", "chain_rpc_urls", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -183,6 +229,24 @@ class Settings(BaseSettings):
             _decode_key(self.encryption_key)
         return self
 
+    @model_validator(mode="after")
+    def _periods_fit_together(self) -> Settings:
+        voting = (
+            self.network_voting_min_hours,
+            self.network_voting_default_hours,
+            self.network_voting_max_hours,
+        )
+        if not voting[0] <= voting[1] <= voting[2]:
+            raise ConfigError(
+                "NETWORK_VOTING_MIN_HOURS <= NETWORK_VOTING_DEFAULT_HOURS <= "
+                "NETWORK_VOTING_MAX_HOURS must hold, got {} / {} / {}".format(*voting)
+            )
+        try:
+            self.periods  # noqa: B018  (built here so that bad periods stop the start)
+        except InvalidPeriods as exc:
+            raise ConfigError(f"periods: {exc}") from exc
+        return self
+
     @property
     def is_production(self) -> bool:
         return self.hotpot_env is Environment.PRODUCTION
@@ -221,6 +285,21 @@ class Settings(BaseSettings):
     @cached_property
     def encryption_key_bytes(self) -> bytes:
         return _decode_key(self.encryption_key or DEV_ENCRYPTION_KEY)
+
+    @property
+    def periods(self) -> Periods:
+        """The periods of the rules, as the domain takes them (not cached: a model_copy
+        with other periods must not read the old ones)."""
+        return Periods(
+            receipt_lifetime=timedelta(seconds=self.receipt_lifetime_seconds),
+            distribution_period=self.distribution_period,
+            dish_voting=timedelta(seconds=self.dish_voting_seconds),
+            network_voting_min=timedelta(hours=self.network_voting_min_hours),
+            network_voting_max=timedelta(hours=self.network_voting_max_hours),
+            network_voting_default=timedelta(hours=self.network_voting_default_hours),
+            timelock=timedelta(seconds=self.governance_timelock_seconds),
+            spot_day=timedelta(seconds=self.spot_day_seconds),
+        )
 
 
 def load_settings() -> Settings:

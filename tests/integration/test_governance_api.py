@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -142,9 +143,10 @@ def gov_database(fresh_database: Callable[[], str]) -> str:
     return url
 
 
-@pytest.fixture(scope="module")
-async def gov(gov_database: str, redis_url: str) -> AsyncIterator[Gov]:
-    app = create_app(make_settings(gov_database, redis_url))
+@asynccontextmanager
+async def gov_app(database_url: str, redis_url: str, **settings: object) -> AsyncIterator[Gov]:
+    """An app of its own on `database_url`, with a fake clock (and other settings)."""
+    app = create_app(make_settings(database_url, redis_url, **settings))
     ctx = app.state.context
     clock = FakeClock()
     app.dependency_overrides[get_clock] = lambda: clock
@@ -154,6 +156,12 @@ async def gov(gov_database: str, redis_url: str) -> AsyncIterator[Gov]:
         yield Gov(app, ctx, client, world, clock)
     await ctx.cache.close()
     await ctx.db.dispose()
+
+
+@pytest.fixture(scope="module")
+async def gov(gov_database: str, redis_url: str) -> AsyncIterator[Gov]:
+    async with gov_app(gov_database, redis_url) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -139,13 +139,26 @@ def voting_window(
                 f"a dish vote lasts {settings.dish_voting_period}; it cannot be chosen"
             )
         return VotingWindow(start, start + settings.dish_voting_period)
+    return VotingWindow(start, start + network_voting_period(period, settings))
+
+
+def network_voting_period(
+    period: timedelta | None, settings: GovernanceSettings = DEFAULT_GOVERNANCE
+) -> timedelta:
+    """The period a network proposal votes for: the one chosen, or the default."""
     chosen = settings.network_default_period if period is None else period
     if not settings.network_min_period <= chosen <= settings.network_max_period:
         raise ProposalRefused(
-            f"a voting period must be between {settings.network_min_period} and "
-            f"{settings.network_max_period}, got {chosen}"
+            f"a voting period must be between {_in_hours(settings.network_min_period)} and "
+            f"{_in_hours(settings.network_max_period)}, got {_in_hours(chosen)}"
         )
-    return VotingWindow(start, start + chosen)
+    return chosen
+
+
+def _in_hours(period: timedelta) -> str:
+    """'48 h' rather than '2 days, 0:00:00': a proposal picks its period in hours."""
+    hours, rest = divmod(period, timedelta(hours=1))
+    return f"{hours} h" if not rest else str(period)
 
 
 # --- voting -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ proposal changes exactly these values and nothing else.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +20,9 @@ UNITS_PER_TOKEN = 100  # both tokens have 2 decimals
 # Georgia keeps UTC+4 all year (no daylight saving since 2005), so the network's
 # calendar day is a fixed offset: no tz database read, no I/O.
 NETWORK_TIMEZONE = timezone(timedelta(hours=4), "Asia/Tbilisi")
+# (config) The SPOT day the daily cap counts over: by default the network's calendar day.
+SPOT_DAY = timedelta(days=1)
+_NETWORK_EPOCH = datetime(1970, 1, 1, tzinfo=NETWORK_TIMEZONE)  # a Tbilisi midnight
 
 
 class NodeType(StrEnum):
@@ -222,15 +225,23 @@ def purchase_mint(
 
 
 def network_day(at: datetime) -> date:
-    """The calendar day (Tbilisi time) that the SPOT daily cap counts against."""
+    """The network's calendar day (Tbilisi time): the default SPOT day of the daily cap."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("a timezone-aware datetime is required")
     return at.astimezone(NETWORK_TIMEZONE).date()
 
 
-def start_of_network_day(at: datetime) -> datetime:
-    """Midnight (Tbilisi time) opening the network day of `at`: where the day cap's count starts."""
-    return datetime.combine(network_day(at), time.min, tzinfo=NETWORK_TIMEZONE)
+def start_of_network_day(at: datetime, length: timedelta = SPOT_DAY) -> datetime:
+    """Where the day cap's count starts for `at`: the opening of its SPOT day.
+
+    SPOT days of `length` follow each other from a Tbilisi midnight, so the default day is
+    the calendar day from midnight (Tbilisi time; a fixed offset, no daylight saving).
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("a timezone-aware datetime is required")
+    if length <= timedelta(0):
+        raise ValueError(f"a SPOT day must be positive, got {length}")
+    return _NETWORK_EPOCH + ((at - _NETWORK_EPOCH) // length) * length
 
 
 # --- governance bounds for TOKENOMICS_CHANGE -------------------------------------------

@@ -15,6 +15,7 @@ from hotpot.domain.access import Actor
 from hotpot.domain.errors import Conflict
 from hotpot.domain.governance import (
     ExecutionRefused,
+    GovernanceSettings,
     Proposal,
     ProposalKind,
     ProposalStatus,
@@ -24,11 +25,11 @@ from hotpot.domain.menu import ItemStatus
 from hotpot.governance import repository as repo
 from hotpot.governance.clock import Clock
 from hotpot.governance.proposals import (
-    SETTINGS,
     adoptable,
     live_tally,
     locked,
     proposal_of,
+    rules_of,
     stored_change,
     window_of,
 )
@@ -45,14 +46,16 @@ _EXECUTION_REFUSALS: dict[ProposalStatus, str] = {
 }
 
 
-async def _finalize(conn: AsyncConnection, row: RowMapping) -> RowMapping:
+async def _finalize(
+    conn: AsyncConnection, row: RowMapping, settings: GovernanceSettings
+) -> RowMapping:
     """Count every vote, store the tally and the votes root, queue the chain anchor."""
     proposal_id: UUID = row["id"]
     votes = vote_tuples(await repo.votes_of(conn, proposal_id))
     final = rules.tally(
         [Vote(choice, weight) for _, choice, weight in votes],
         row["snapshot_supply_units"],
-        SETTINGS,
+        settings,
     )
     root = "0x" + rules.votes_root(str(proposal_id), votes).hex()
     updated = await repo.finalize(
@@ -92,8 +95,8 @@ async def finalize(ctx: AppContext, clock: Clock, proposal_id: UUID) -> Proposal
         now = clock()
         if row["finalized_at"] is None:
             _ensure_closed(row, now)
-            row = await _finalize(conn, row)
-    return proposal_of(row, now)
+            row = await _finalize(conn, row, rules_of(ctx))
+    return proposal_of(row, now, rules_of(ctx))
 
 
 async def execute(ctx: AppContext, clock: Clock, actor: Actor, proposal_id: UUID) -> Proposal:
@@ -105,15 +108,17 @@ async def execute(ctx: AppContext, clock: Clock, actor: Actor, proposal_id: UUID
         row = await locked(conn, proposal_id)
         now = clock()
         if row["executed_at"] is not None:
-            return proposal_of(row, now)
+            return proposal_of(row, now, rules_of(ctx))
         kind = ProposalKind(row["kind"])
         try:
-            rules.ensure_executable(kind, window_of(row), live_tally(row), now, settings=SETTINGS)
+            settings = rules_of(ctx)
+            tally = live_tally(row, settings)
+            rules.ensure_executable(kind, window_of(row), tally, now, settings=settings)
         except ExecutionRefused as exc:
             code = "not_executable" if not kind.is_network else _EXECUTION_REFUSALS[exc.status]
             raise Conflict(code, str(exc)) from exc
         if row["finalized_at"] is None:
-            row = await _finalize(conn, row)
+            row = await _finalize(conn, row, rules_of(ctx))
         version: int | None = None
         if kind is ProposalKind.TOKENOMICS_CHANGE:
             change = stored_change(row["tokenomics_change"])
@@ -124,4 +129,4 @@ async def execute(ctx: AppContext, clock: Clock, actor: Actor, proposal_id: UUID
                 conn, adopted, source=f"proposal:{proposal_id}"
             )
         row = await repo.mark_executed(conn, proposal_id, now, actor.id, version)
-    return proposal_of(row, now)
+    return proposal_of(row, now, rules_of(ctx))

@@ -21,7 +21,6 @@ from hotpot.domain import governance as rules
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from hotpot.domain.governance import (
-    DEFAULT_GOVERNANCE,
     CountedTally,
     GovernanceSettings,
     Proposal,
@@ -52,7 +51,10 @@ from hotpot.ledger import repository as ledger_repo
 from hotpot.ledger.holders import account_holder
 from hotpot.menu import repository as menu_repo
 
-SETTINGS: GovernanceSettings = DEFAULT_GOVERNANCE
+
+def rules_of(ctx: AppContext) -> GovernanceSettings:
+    """The governance rules in force: domain.md's, with the periods of the settings."""
+    return ctx.settings.periods.governance
 
 
 class ProposalNotFound(NotFound):
@@ -77,7 +79,7 @@ def window_of(row: RowMapping) -> VotingWindow | None:
     return VotingWindow(row["opens_at"], row["closes_at"])
 
 
-def live_tally(row: RowMapping) -> Tally | None:
+def live_tally(row: RowMapping, settings: GovernanceSettings) -> Tally | None:
     """The tally over the running weights on the row; None before voting opens."""
     if row["opens_at"] is None:
         return None
@@ -86,7 +88,7 @@ def live_tally(row: RowMapping) -> Tally | None:
         Vote(VoteChoice.AGAINST, row["against_units"]),
         Vote(VoteChoice.ABSTAIN, row["abstain_units"]),
     ]
-    return rules.tally(votes, row["snapshot_supply_units"], SETTINGS)
+    return rules.tally(votes, row["snapshot_supply_units"], settings)
 
 
 def stored_change(data: dict[str, Any] | None) -> TokenomicsChange | None:
@@ -107,16 +109,16 @@ def stored_change(data: dict[str, Any] | None) -> TokenomicsChange | None:
     )
 
 
-def proposal_of(row: RowMapping, now: datetime) -> Proposal:
+def proposal_of(row: RowMapping, now: datetime, settings: GovernanceSettings) -> Proposal:
     """The stored proposal as it stands at `now`."""
     kind = ProposalKind(row["kind"])
     window = window_of(row)
-    tally = live_tally(row)
+    tally = live_tally(row, settings)
     return Proposal(
         id=row["id"],
         kind=kind,
         status=rules.proposal_status(
-            kind, window, tally, now, executed_at=row["executed_at"], settings=SETTINGS
+            kind, window, tally, now, executed_at=row["executed_at"], settings=settings
         ),
         title=row["title"],
         description=row["description"],
@@ -126,7 +128,7 @@ def proposal_of(row: RowMapping, now: datetime) -> Proposal:
         voting_hours=row["voting_seconds"] // 3600,
         opens_at=row["opens_at"],
         closes_at=row["closes_at"],
-        executable_at=rules.executable_at(kind, window, SETTINGS),
+        executable_at=rules.executable_at(kind, window, settings),
         snapshot_at=row["snapshot_at"],
         tally=None
         if tally is None
@@ -152,7 +154,7 @@ async def get_proposal(ctx: AppContext, clock: Clock, proposal_id: UUID) -> Prop
         row = await repo.proposal(conn, proposal_id)
     if row is None:
         raise ProposalNotFound()
-    return proposal_of(row, clock())
+    return proposal_of(row, clock(), rules_of(ctx))
 
 
 async def list_proposals(
@@ -168,13 +170,13 @@ async def list_proposals(
         rows = await repo.list_proposals(
             conn,
             now=now,
-            settings=SETTINGS,
+            settings=rules_of(ctx),
             status=status,
             kind=kind.value if kind else None,
             limit=limit + 1,
             offset=offset,
         )
-    return Slice.of([proposal_of(row, now) for row in rows], limit)
+    return Slice.of([proposal_of(row, now, rules_of(ctx)) for row in rows], limit)
 
 
 # --- proposing --------------------------------------------------------------------------
@@ -205,7 +207,9 @@ async def propose_dish(ctx: AppContext, actor: Actor, data: DishProposalIn) -> P
     async with ctx.db.transaction() as conn:
         role = await _stake_role(conn, actor)
         try:
-            rules.ensure_may_propose(ProposalKind.DISH, role=role, spot_units=0, settings=SETTINGS)
+            rules.ensure_may_propose(
+                ProposalKind.DISH, role=role, spot_units=0, settings=rules_of(ctx)
+            )
         except ProposalRefused as exc:
             raise Forbidden("not_allowed_to_propose", str(exc)) from exc
         await menu_repo.insert_item(
@@ -229,12 +233,12 @@ async def propose_dish(ctx: AppContext, actor: Actor, data: DishProposalIn) -> P
                 "description": data.description,
                 "proposer_id": actor.id,
                 "menu_item_id": item_id,
-                "voting_seconds": int(SETTINGS.dish_voting_period.total_seconds()),
+                "voting_seconds": int(rules_of(ctx).dish_voting_period.total_seconds()),
             },
         )
         row = await repo.proposal(conn, proposal_id)
     assert row is not None
-    return proposal_of(row, row["created_at"])
+    return proposal_of(row, row["created_at"], rules_of(ctx))
 
 
 def _change_of(data: TokenomicsProposalIn) -> TokenomicsChange:
@@ -271,12 +275,22 @@ async def propose_network(
     """A network proposal by a holder of >= 10 SPOT; its vote opens at once."""
     _ensure_person(actor)
     kind = ProposalKind(data.kind)
+    settings = rules_of(ctx)
+    # Bad input first (422), before the proposer's rights are looked up. The bounds and
+    # the default are settings; the OpenAPI document publishes the ones in force.
+    hours = data.voting_hours
+    try:
+        period = rules.network_voting_period(
+            None if hours is None else timedelta(hours=hours), settings
+        )
+    except ProposalRefused as exc:
+        raise Invalid("invalid_voting_period", str(exc)) from exc
     proposal_id = uuid4()
     async with ctx.db.transaction() as conn:
         spot = await ledger.balance(conn, account_holder(actor.id), "SPOT")
         try:
             rules.ensure_may_propose(
-                kind, role=StakeRole.UNAUTHORIZED, spot_units=spot, settings=SETTINGS
+                kind, role=StakeRole.UNAUTHORIZED, spot_units=spot, settings=settings
             )
         except ProposalRefused as exc:
             raise Forbidden("insufficient_spot", str(exc)) from exc
@@ -288,12 +302,7 @@ async def propose_network(
             everything = data.tokenomics.model_dump(mode="json")
             change_json = {name: everything[name] for name in data.tokenomics.model_fields_set}
         now = clock()
-        try:
-            window = rules.voting_window(
-                kind, now, timedelta(hours=data.voting_hours), settings=SETTINGS
-            )
-        except ProposalRefused as exc:  # the schema carries the same bounds
-            raise Invalid("invalid_voting_period", str(exc)) from exc
+        window = rules.voting_window(kind, now, period, settings=settings)
         await repo.insert_proposal(
             conn,
             {
@@ -303,11 +312,11 @@ async def propose_network(
                 "description": data.description,
                 "proposer_id": actor.id,
                 "tokenomics_change": change_json,
-                "voting_seconds": data.voting_hours * 3600,
+                "voting_seconds": int(period.total_seconds()),
             },
         )
         row = await _open_window(conn, proposal_id, window)
-    return proposal_of(row, now)
+    return proposal_of(row, now, rules_of(ctx))
 
 
 async def open_proposal(ctx: AppContext, clock: Clock, proposal_id: UUID) -> Proposal:
@@ -319,8 +328,8 @@ async def open_proposal(ctx: AppContext, clock: Clock, proposal_id: UUID) -> Pro
         row = await locked(conn, proposal_id)
         now = clock()
         if row["opens_at"] is not None:
-            return proposal_of(row, now)
-        window = rules.voting_window(ProposalKind(row["kind"]), now, settings=SETTINGS)
+            return proposal_of(row, now, rules_of(ctx))
+        window = rules.voting_window(ProposalKind(row["kind"]), now, settings=rules_of(ctx))
         row = await _open_window(conn, proposal_id, window)
         await menu_repo.update_item(conn, row["menu_item_id"], {"status": ItemStatus.VOTING.value})
-    return proposal_of(row, now)
+    return proposal_of(row, now, rules_of(ctx))

@@ -2,9 +2,12 @@
 
 The schema carries every bound that does not depend on anything but the value itself
 (THP price 1..50 GEL, buyer share >= 40 %, charity 1..5 %, owner <= 48 %, franchisee
-<= 24 %, voting 24..168 h), so a schema-valid body is never refused with 422 for a
-domain reason. What JSON Schema cannot say (a split's shares summing to 10 000 bps) is
-checked by `domain.tokenomics.apply_tokenomics_change` and refused with 409.
+<= 24 %), so a schema-valid body is never refused with 422 for a domain reason. The
+voting period's bounds and default are settings (NETWORK_VOTING_*_HOURS): the model
+holds only the widest ones, the service checks those in force, and the app's OpenAPI
+document publishes them (`publish_voting_bounds`). What JSON Schema cannot say (a
+split's shares summing to 10 000 bps) is checked by
+`domain.tokenomics.apply_tokenomics_change` and refused with 409.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, model_validator
 
 from hotpot.domain.governance import (
-    DEFAULT_GOVERNANCE,
+    GovernanceSettings,
     Outcome,
     ProposalKind,
     ProposalStatus,
     VoteChoice,
 )
+from hotpot.domain.periods import LONGEST_PERIOD
 from hotpot.domain.tokenomics import (
     BPS_DENOMINATOR,
     MAX_CHARITY_BPS,
@@ -36,9 +40,8 @@ from hotpot.menu.schemas import ItemIn
 from hotpot.validation import Out, Strict, line, prose
 
 _HOUR = 3600
-MIN_VOTING_HOURS = int(DEFAULT_GOVERNANCE.network_min_period.total_seconds()) // _HOUR
-MAX_VOTING_HOURS = int(DEFAULT_GOVERNANCE.network_max_period.total_seconds()) // _HOUR
-DEFAULT_VOTING_HOURS = int(DEFAULT_GOVERNANCE.network_default_period.total_seconds()) // _HOUR
+# The widest voting period any setting may allow (the bounds in force are narrower).
+LONGEST_VOTING_HOURS = int(LONGEST_PERIOD.total_seconds()) // _HOUR
 
 
 def _without_default(schema: dict[str, Any]) -> None:
@@ -95,12 +98,24 @@ class TokenomicsChangeIn(Strict):
 class _NetworkProposalBase(Strict):
     title: str = line(max_length=200)
     description: str = prose(max_length=5000, default="")
-    voting_hours: int = Field(
-        default=DEFAULT_VOTING_HOURS,
-        ge=MIN_VOTING_HOURS,
-        le=MAX_VOTING_HOURS,
+    # Omitted: NETWORK_VOTING_DEFAULT_HOURS (None here, so the service sees it omitted).
+    voting_hours: int = _optional(
+        ge=1,
+        le=LONGEST_VOTING_HOURS,
         description="length of the vote, which opens at creation",
     )
+
+
+def publish_voting_bounds(document: dict[str, Any], settings: GovernanceSettings) -> None:
+    """Write the voting period's bounds and default in force into an OpenAPI document."""
+    hours = {
+        "minimum": settings.network_min_period,
+        "maximum": settings.network_max_period,
+        "default": settings.network_default_period,
+    }
+    for model in (PlainProposalIn, TokenomicsProposalIn):
+        voting = document["components"]["schemas"][model.__name__]["properties"]["voting_hours"]
+        voting.update({key: int(value.total_seconds()) // _HOUR for key, value in hours.items()})
 
 
 class PlainProposalIn(_NetworkProposalBase):

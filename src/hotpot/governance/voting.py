@@ -22,7 +22,7 @@ from hotpot.domain.governance import (
 from hotpot.domain.results import Slice
 from hotpot.governance import repository as repo
 from hotpot.governance.clock import Clock
-from hotpot.governance.proposals import SETTINGS, ProposalNotFound, locked, window_of
+from hotpot.governance.proposals import ProposalNotFound, locked, rules_of, window_of
 from hotpot.ledger.holders import account_holder
 
 _VOTE_REFUSALS: dict[VoteRefusal, tuple[type[DomainError], str]] = {
@@ -73,7 +73,7 @@ async def vote(
                 snapshot_spot_units=weight,
                 already_voted=await repo.has_voted(conn, proposal_id, actor.id),
                 now=now,
-                settings=SETTINGS,
+                settings=rules_of(ctx),
             )
         except VoteRefused as exc:
             kind, code = _VOTE_REFUSALS[exc.reason]

@@ -56,7 +56,10 @@ async def mint_purchase(
     already = 0
     if cap_spot:
         already = await repo.minted_to_since(
-            conn, purchase.buyer_holder, "SPOT", start_of_network_day(purchase.at)
+            conn,
+            purchase.buyer_holder,
+            "SPOT",
+            start_of_network_day(purchase.at, settings.periods.spot_day),
         )
     mint = purchase_mint(purchase.amount_tetri, purchase.node_type, rule, already)
     if not cap_spot:

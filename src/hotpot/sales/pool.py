@@ -12,7 +12,6 @@ from sqlalchemy.engine import RowMapping
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.distribution import (
-    DEFAULT_DISTRIBUTION_PERIOD,
     Distribution,
     DistributionPeriod,
     NoEligibleHolders,
@@ -28,9 +27,6 @@ from hotpot.ledger import service as ledger_service
 from hotpot.ledger.repository import Movement
 from hotpot.sales import repository as repo
 from hotpot.sales.service import at_or_now
-
-# (config) The distribution period; domain.md's default is yearly.
-DISTRIBUTION_PERIOD: DistributionPeriod = DEFAULT_DISTRIBUTION_PERIOD
 
 
 def _distribution(row: RowMapping) -> Distribution:
@@ -58,7 +54,8 @@ async def distribute_pool(
     """Pay the THP pool to the customers pro rata, at most once per period."""
     if actor.role is not AccessRole.OWNER:
         raise Forbidden("forbidden", "only the network owner distributes the pool")
-    key = period_of(at_or_now(now), DISTRIBUTION_PERIOD)
+    # The period is a setting (DISTRIBUTION_PERIOD): domain.md's yearly by default.
+    key = period_of(at_or_now(now), ctx.settings.periods.distribution_period)
     distribution_id = uuid4()
     async with ctx.db.transaction() as conn:
         # The pool's balance row is the distribution's lock: a racer waits here, then
@@ -118,8 +115,8 @@ async def pool(ctx: AppContext, now: datetime | None = None) -> PoolState:
         pool_thp_units=pool_units,
         custody_thp_units=custody["THP"],
         custody_spot_units=custody["SPOT"],
-        period=DISTRIBUTION_PERIOD,
-        current_period=period_of(at_or_now(now), DISTRIBUTION_PERIOD).label,
+        period=ctx.settings.periods.distribution_period,
+        current_period=period_of(at_or_now(now), ctx.settings.periods.distribution_period).label,
     )
 
 

@@ -38,7 +38,7 @@ from hotpot.network import repository as network_repo
 from hotpot.sales import repository as repo
 from hotpot.sales.expiry import RECEIPT_REF, expire_locked
 from hotpot.sales.qr import claim_url, public_base_url
-from hotpot.sales.service import RECEIPT_POLICY, at_or_now
+from hotpot.sales.service import at_or_now
 from hotpot.security.codes import is_legacy_hash
 from hotpot.telemetry.metrics import RECEIPTS
 
@@ -151,7 +151,7 @@ async def claim_receipt(
         matches = False
         if status_at(state, at) is ReceiptStatus.ACTIVE:
             matches = await _code_matches(ctx, row["code_hash"], code)
-        result = attempt_claim(state, at, lambda: matches, RECEIPT_POLICY)
+        result = attempt_claim(state, at, lambda: matches, ctx.settings.periods.receipt_policy)
         outcome = result.outcome
         if outcome is ClaimOutcome.CLAIMED:
             claimed = await _move_to_customer(ctx.settings, conn, row, customer, at)
@@ -199,7 +199,8 @@ async def _move_to_customer(
     except CustomerCapExceeded as exc:
         raise Conflict("customer_cap_exceeded", str(exc)) from exc
     _, rule = await ledger_repo.tokenomics_in_force(conn)
-    already = await ledger_repo.spot_received_since(conn, holder, start_of_network_day(at))
+    day_start = start_of_network_day(at, settings.periods.spot_day)
+    already = await ledger_repo.spot_received_since(conn, holder, day_start)
     spot = cap_spot(row["spot_units"], already, rule)
     burned = row["spot_units"] - spot
     ref = str(row["id"])

@@ -25,8 +25,6 @@ from hotpot.domain.errors import Conflict, Forbidden, NotFound
 from hotpot.domain.menu import ItemStatus
 from hotpot.domain.orders import merge_lines
 from hotpot.domain.receipts import (
-    DEFAULT_RECEIPT_POLICY,
-    ReceiptPolicy,
     ReceiptStatus,
     generate_activation_code,
     issue_receipt,
@@ -46,9 +44,6 @@ from hotpot.sales.schemas import SaleIn
 from hotpot.telemetry import metrics
 from hotpot.telemetry.metrics import RECEIPTS
 
-# (config) The receipt lifetime and failure limit; the defaults are those of domain.md
-# (30 days, 5 failures).
-RECEIPT_POLICY: ReceiptPolicy = DEFAULT_RECEIPT_POLICY
 CHANNEL = "walk_in"
 
 
@@ -160,7 +155,8 @@ async def record_sale(
         )
         assert mint is not None  # a new sale id has never minted
         sale = await repo.set_sale_amount(conn, sale_id, amount)
-        issued = issue_receipt(at, RECEIPT_POLICY)
+        # The lifetime is a setting (RECEIPT_LIFETIME_SECONDS): domain.md's 30 days by default.
+        issued = issue_receipt(at, ctx.settings.periods.receipt_policy)
         receipt = await repo.insert_receipt(
             conn,
             {
