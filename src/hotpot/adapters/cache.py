@@ -10,6 +10,7 @@ import time
 
 import structlog
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from hotpot.telemetry.metrics import DEPENDENCY_UP
@@ -31,6 +32,7 @@ class Cache:
         self._open_until = 0.0
         # Keys whose deletion failed while Redis was down; deleted when it is back.
         self._pending_deletes: set[str] = set()
+        self._scripts: dict[str, AsyncScript] = {}
 
     @property
     def configured(self) -> bool:
@@ -93,8 +95,10 @@ class Cache:
         if redis is None:
             return None
         try:
-            # register_script falls back to EVAL (and caches the SHA) on NOSCRIPT.
-            result: object = await redis.register_script(script)(
+            # A registered script runs by EVALSHA and loads itself again on NOSCRIPT.
+            if script not in self._scripts:
+                self._scripts[script] = redis.register_script(script)
+            result: object = await self._scripts[script](
                 keys=[self._prefix + key for key in keys], args=args
             )
         except (RedisError, OSError) as exc:

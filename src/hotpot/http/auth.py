@@ -15,6 +15,7 @@ from hotpot.network import service as network
 from hotpot.security.tokens import TokenInvalid, decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token from /api/v1/auth/*")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 # A POS terminal's token opens only the till's routes, which declare it by taking
@@ -41,10 +42,7 @@ async def _authenticate(
     return Actor(role=role, id=claims.subject, node_ids=frozenset(claims.node_ids))
 
 
-async def current_actor(
-    ctx: Ctx,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+async def current_actor(ctx: Ctx, credentials: Credentials) -> Actor:
     """A signed-in person (staff or customer); a terminal's token is refused with 403."""
     return await _authenticate(ctx, credentials, terminals=False)
 
@@ -52,10 +50,7 @@ async def current_actor(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-async def till_actor(
-    ctx: Ctx,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+async def till_actor(ctx: Ctx, credentials: Credentials) -> Actor:
     """A signed-in person or a whitelisted POS terminal: for the till's routes only."""
     return await _authenticate(ctx, credentials, terminals=True)
 
@@ -63,10 +58,7 @@ async def till_actor(
 TillActor = Annotated[Actor, Depends(till_actor)]
 
 
-async def optional_actor(
-    ctx: Ctx,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor | None:
+async def optional_actor(ctx: Ctx, credentials: Credentials) -> Actor | None:
     """For public routes that show more to a signed-in caller: no token is anonymous (a bad
     one is still 401: the caller meant to sign in). A terminal sees what anyone sees."""
     if credentials is None:
