@@ -121,7 +121,7 @@ async def test_guesses_from_another_address_do_not_lock_the_owner_out(
     assert await _login(limited, staff["email"], PASSWORD, owner) == 200
 
 
-async def test_tills_behind_the_same_address_sign_in_after_wrong_passwords(
+async def test_tills_and_wallets_behind_the_same_address_sign_in_after_wrong_passwords(
     limited: Limited, world: World
 ) -> None:
     shared = _address()  # the restaurant's NAT
@@ -136,6 +136,13 @@ async def test_tills_behind_the_same_address_sign_in_after_wrong_passwords(
         headers=_from(shared),
     )
     assert response.status_code == 200
+    # SIWE has a bucket of its own too: a bad signature is answered, not rate limited.
+    siwe = await limited.http.post(
+        "/api/v1/auth/siwe",
+        json={"message": "not a sign-in message " * 4, "signature": "0x" + "00" * 65},
+        headers=_from(shared),
+    )
+    assert (siwe.status_code, siwe.json()["code"]) == (401, "siwe_malformed"), siwe.text
 
 
 async def test_a_name_guessed_from_many_addresses_backs_off(limited: Limited) -> None:
