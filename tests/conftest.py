@@ -116,6 +116,10 @@ def make_settings(database_url: str, redis_url: str | None, **overrides: object)
         "rate_limit_login_per_minute": 100_000,
         "rate_limit_register_per_hour": 100_000,
         "rate_limit_orders_per_minute": 100_000,
+        "rate_limit_login_address_per_minute": 100_000,
+        "rate_limit_login_name_per_hour": 100_000,
+        "rate_limit_terminal_login_per_minute": 100_000,
+        "rate_limit_siwe_per_minute": 100_000,
         "db_pool_size": 20,
         "password_hash_profile": "cheapest-for-tests",
     }

@@ -185,7 +185,7 @@ class World:
         if node == "a":
             staff = ("cashier", "chef", "chef", "cashier")
         else:
-            staff = ("chef_b", "chef_b", "chef_b", "terminal_b")
+            staff = ("chef_b", "chef_b", "chef_b", "chef_b")
         statuses = ("CONFIRMED", "IN_PROGRESS", "READY", "COMPLETED")
         for role, status in zip(staff, statuses, strict=True):
             ok(await self.move(role, order_id, status))

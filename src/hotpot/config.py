@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     rate_limit_login_per_minute: int = Field(default=10, ge=1)
     rate_limit_register_per_hour: int = Field(default=20, ge=1)
     rate_limit_orders_per_minute: int = Field(default=120, ge=1)
+    # Sign-in buckets of their own (issue 10): per address across login names, per login
+    # name across addresses (with backoff), terminal sign-in and SIWE (docs/access.md).
+    rate_limit_login_address_per_minute: int = Field(default=30, ge=1)
+    rate_limit_login_name_per_hour: int = Field(default=100, ge=1)
+    rate_limit_terminal_login_per_minute: int = Field(default=10, ge=1)
+    rate_limit_siwe_per_minute: int = Field(default=10, ge=1)
     menu_cache_ttl_seconds: int = Field(default=300, ge=1)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # Database outage behaviour (issue 10): bounded waits so a stalled database answers 503.

@@ -47,7 +47,7 @@ def _code(response: httpx.Response) -> str:
 
 
 def login(http: httpx.Client, path: str, body: dict[str, str]) -> str:
-    """Log in, waiting out the login rate limit (10 a minute per address) when hit."""
+    """Log in, waiting out the login rate limits (docs/access.md) when hit."""
     for _ in range(LOGIN_RETRIES):
         response = http.post(path, json=body)
         if response.status_code == 200:

@@ -22,7 +22,7 @@ async def test_order_moves_to_completed(client: httpx.AsyncClient, world: World)
         ("cashier", "CONFIRMED"),
         ("chef", "IN_PROGRESS"),
         ("chef", "READY"),
-        ("terminal", "COMPLETED"),
+        ("cashier", "COMPLETED"),
     ):
         moved = ok(await world.move(role, order["id"], status))
         assert moved["status"] == status

@@ -47,3 +47,37 @@ async def test_menu_survives_redis_going_away(database_url: str, world: World) -
         await app.state.context.cache.close()
         await app.state.context.db.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_login_limits_hold_per_process_when_redis_stops(database_url: str) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="hotpot-redis-limits-"))
+    redis = EmbeddedRedis(folder)
+    settings = make_settings(
+        database_url, redis.start(persist=False), rate_limit_login_per_minute=10
+    )
+    app = create_app(settings)
+    now = [1_800_000_000.0]
+    app.state.context.limiter.clock = lambda: now[0]
+    body = {"login": "outage@hotpot-tests.org", "password": "wrong-password"}
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as http:
+            shared = [
+                (await http.post("/api/v1/auth/login", json=body)).status_code for _ in range(11)
+            ]
+            assert shared == [401] * 10 + [429]  # the bucket in Redis
+            redis.stop()
+            # The process keeps its own bucket, by the same rule: ten, then refused.
+            local = [
+                (await http.post("/api/v1/auth/login", json=body)).status_code for _ in range(11)
+            ]
+            assert local == [401] * 10 + [429]
+            now[0] += 6.0  # one interval later, one more attempt, no window reset
+            assert (await http.post("/api/v1/auth/login", json=body)).status_code == 401
+            assert (await http.post("/api/v1/auth/login", json=body)).status_code == 429
+    finally:
+        redis.stop()
+        await app.state.context.cache.close()
+        await app.state.context.db.dispose()
+        shutil.rmtree(folder, ignore_errors=True)

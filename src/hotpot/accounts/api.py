@@ -45,11 +45,19 @@ async def register(body: RegisterIn, ctx: Ctx, request: Request) -> AccountOut:
 
 @router.post("/auth/login", response_model=TokenPair, responses=errors(401, 429))
 async def login(body: LoginIn, ctx: Ctx, request: Request) -> TokenPair:
-    limit = ctx.settings.rate_limit_login_per_minute
-    await _limit(ctx, request, "login", limit, 60)
-    # Also per login name, so one account cannot be guessed at from many addresses.
-    lookup = ctx.vault.lookup_hash("login", normalize_email(body.login)).hex()[:32]
-    await ctx.limiter.check("login-account", lookup, limit, 60)
+    settings = ctx.settings
+    address = client_address(request, settings.trusted_proxy_hops)
+    name = ctx.vault.lookup_hash("login", normalize_email(body.login)).hex()[:32]
+    # Tight per (name, address), so guesses from elsewhere cannot lock the owner out; per
+    # address across names against spraying; loose per name across addresses, with a
+    # doubling wait, against guessing from many addresses (docs/access.md).
+    await ctx.limiter.check("login", f"{name}|{address}", settings.rate_limit_login_per_minute, 60)
+    await ctx.limiter.check(
+        "login-address", address, settings.rate_limit_login_address_per_minute, 60
+    )
+    await ctx.limiter.check(
+        "login-name", name, settings.rate_limit_login_name_per_hour, 3600, backoff=True
+    )
     return TokenPair.model_validate(await service.login(ctx, body.login, body.password))
 
 
@@ -74,7 +82,7 @@ async def siwe_nonce(ctx: Ctx, request: Request) -> SiweNonceOut:
 
 @router.post("/auth/siwe", response_model=TokenPair, responses=errors(401, 429))
 async def siwe_login(body: SiweIn, ctx: Ctx, request: Request) -> TokenPair:
-    await _limit(ctx, request, "login", ctx.settings.rate_limit_login_per_minute, 60)
+    await _limit(ctx, request, "siwe", ctx.settings.rate_limit_siwe_per_minute, 60)
     return TokenPair.model_validate(await service.siwe_login(ctx, body.message, body.signature))
 
 
@@ -84,7 +92,12 @@ async def siwe_login(body: SiweIn, ctx: Ctx, request: Request) -> TokenPair:
     responses=errors(401, 403, 429),
 )
 async def terminal_login(body: TerminalLoginIn, ctx: Ctx, request: Request) -> TokenPair:
-    await _limit(ctx, request, "login", ctx.settings.rate_limit_login_per_minute, 60)
+    # Buckets apart from password logins: wrong passwords from a restaurant's shared
+    # address must not keep its tills from signing in.
+    limit = ctx.settings.rate_limit_terminal_login_per_minute
+    address = client_address(request, ctx.settings.trusted_proxy_hops)
+    await ctx.limiter.check("terminal-login", f"{body.terminal_id}|{address}", limit, 60)
+    await ctx.limiter.check("terminal-login-address", address, limit * 6, 60)
     # Terminals and their credentials are the network's; the route stays with sign-in.
     return TokenPair.model_validate(
         await network.terminal_login(ctx, body.terminal_id, body.secret)

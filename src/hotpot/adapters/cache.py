@@ -10,6 +10,7 @@ import time
 
 import structlog
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from hotpot.telemetry.metrics import DEPENDENCY_UP
@@ -31,6 +32,7 @@ class Cache:
         self._open_until = 0.0
         # Keys whose deletion failed while Redis was down; deleted when it is back.
         self._pending_deletes: set[str] = set()
+        self._scripts: dict[str, AsyncScript] = {}
 
     @property
     def configured(self) -> bool:
@@ -85,23 +87,24 @@ class Cache:
             self._pending_deletes.update(keys)
             self._trip(exc)
 
-    async def incr_window(self, key: str, window_seconds: int) -> tuple[int, int] | None:
-        """Count a hit in a fixed window; returns (count, seconds left) or None without Redis."""
+    async def run_script(
+        self, script: str, keys: list[str], args: list[str | int | float]
+    ) -> object | None:
+        """Run a Lua script atomically (EVALSHA, loaded on first use); None without Redis."""
         redis = self._available()
         if redis is None:
             return None
-        key = self._prefix + key
         try:
-            async with redis.pipeline(transaction=True) as pipe:
-                # SET NX EX then INCR: the window starts with the first hit (Redis >= 2.6.12).
-                pipe.set(key, 0, ex=window_seconds, nx=True)
-                pipe.incr(key)
-                pipe.ttl(key)
-                _, count, ttl = await pipe.execute()
+            # A registered script runs by EVALSHA and loads itself again on NOSCRIPT.
+            if script not in self._scripts:
+                self._scripts[script] = redis.register_script(script)
+            result: object = await self._scripts[script](
+                keys=[self._prefix + key for key in keys], args=args
+            )
         except (RedisError, OSError) as exc:
             self._trip(exc)
             return None
-        return int(count), max(int(ttl), 1)
+        return result
 
     async def ping(self) -> bool:
         if self._redis is None:

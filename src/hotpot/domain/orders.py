@@ -22,15 +22,10 @@ class OrderStatus(StrEnum):
 
 
 # Who may take each transition. Staff other than the owner act only at their own node;
-# a customer only on their own order (both checked by `may_transition`).
+# a customer only on their own order (both checked by `may_transition`). A POS terminal
+# records walk-in sales, never moves app orders (and `http.auth` refuses it on these routes).
 _FRONT_OF_HOUSE = frozenset(
-    {
-        AccessRole.OWNER,
-        AccessRole.FRANCHISEE,
-        AccessRole.CASHIER,
-        AccessRole.CHEF,
-        AccessRole.TERMINAL,
-    }
+    {AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CASHIER, AccessRole.CHEF}
 )
 _KITCHEN = frozenset({AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CHEF})
 TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[AccessRole]] = {

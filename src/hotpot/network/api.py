@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from hotpot.accounts import service as accounts
-from hotpot.http.auth import CurrentActor, OwnerOnly
+from hotpot.http.auth import CurrentActor, OwnerOnly, TillActor
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
@@ -93,7 +93,7 @@ async def update_terminal(
     responses=errors(401, 403, 404),
 )
 async def set_availability(
-    node_id: UUID, item_id: UUID, body: AvailabilityIn, ctx: Ctx, actor: CurrentActor
+    node_id: UUID, item_id: UUID, body: AvailabilityIn, ctx: Ctx, actor: TillActor
 ) -> AvailabilityOut:
     # Portions are the menu's (its availability table); the route stays under the node.
     portions = await menu.set_portions(ctx, actor, node_id, item_id, body.portions)

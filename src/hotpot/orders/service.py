@@ -190,7 +190,7 @@ async def _mint_for(ctx: AppContext, conn: AsyncConnection, order: RowMapping) -
 def _may_see(actor: Actor, row: RowMapping) -> bool:
     if actor.role is AccessRole.CUSTOMER:
         return bool(row["customer_id"] == actor.id)
-    if actor.role is AccessRole.COMPLIANCE:
+    if actor.role in (AccessRole.COMPLIANCE, AccessRole.TERMINAL):
         return False
     return actor.acts_at(row["node_id"])
 
@@ -221,6 +221,9 @@ async def list_orders(
         node_ids = [node_id] if node_id else None
     elif actor.role is AccessRole.COMPLIANCE:
         raise Forbidden("forbidden", "compliance staff do not read orders")
+    elif actor.role is AccessRole.TERMINAL:
+        # A till needs no app orders (and their customer ids); http.auth refuses it first.
+        raise Forbidden("forbidden", "a POS terminal does not read app orders")
     else:
         if node_id is not None and not actor.acts_at(node_id):
             raise Forbidden("forbidden", "this node is not yours")

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from hotpot.http.auth import CurrentActor, OwnerOnly
+from hotpot.http.auth import CurrentActor, OwnerOnly, TillActor
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["sales"], responses=errors(422))
         **errors(401, 403, 404, 409),
     },
 )
-async def record_sale(body: SaleIn, ctx: Ctx, actor: CurrentActor, response: Response) -> SaleOut:
+async def record_sale(body: SaleIn, ctx: Ctx, actor: TillActor, response: Response) -> SaleOut:
     """A POS terminal records a walk-in sale at its own node (terminals only).
 
     Priced by the server from the menu; mints at once, the buyer's share into custody
@@ -59,7 +59,7 @@ async def record_sale(body: SaleIn, ctx: Ctx, actor: CurrentActor, response: Res
         **errors(401, 403, 404),
     },
 )
-async def receipt_qr(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> Response:
+async def receipt_qr(receipt_id: UUID, ctx: Ctx, actor: TillActor) -> Response:
     url = await receipts.receipt_claim_url(ctx, actor, receipt_id)
     return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
 
@@ -69,7 +69,7 @@ async def receipt_qr(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> Respons
     response_model=ReceiptPrintOut,
     responses=errors(401, 403, 404),
 )
-async def receipt_print(receipt_id: UUID, ctx: Ctx, actor: CurrentActor) -> ReceiptPrintOut:
+async def receipt_print(receipt_id: UUID, ctx: Ctx, actor: TillActor) -> ReceiptPrintOut:
     return ReceiptPrintOut.model_validate(await receipts.receipt_print(ctx, actor, receipt_id))
 
 
