@@ -21,6 +21,7 @@ from siwe import SiweMessage
 
 from hotpot.config import DEV_JWT_SECRET
 from hotpot.context import AppContext
+from hotpot.domain.canonical import raw_cid
 from hotpot.security.tokens import Claims, issue_access_token
 from tests.support import PASSWORD, World, bearer, ok, unique_email
 
@@ -482,6 +483,19 @@ ENDPOINTS = [
         "GET /api/v1/settlement/proofs/{ref_kind}/{ref_id}/verify",
         _static("GET", "/api/v1/settlement/proofs/order/{unknown}/verify"),
         _everyone(404),
+    ),
+    Endpoint(
+        "network",
+        "GET /api/v1/settlement/network",
+        _static("GET", "/api/v1/settlement/network"),
+        # Public; whether the session's chain has deployed yet depends on earlier tests.
+        {role: frozenset({200, (404, "not_deployed")}) for role in ROLES},
+    ),
+    Endpoint(
+        "gateway",
+        "GET /ipfs/{cid}",
+        _static("GET", "/ipfs/" + raw_cid(b"a block nobody stored")),
+        {role: (404, "not_stored") for role in ROLES},
     ),
     Endpoint(
         "my settlement",
