@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -244,14 +244,28 @@ async def minted_to_since(conn: AsyncConnection, holder: str, token: str, since:
     return int(value or 0)
 
 
-async def history(conn: AsyncConnection, holder: str, limit: int, offset: int) -> list[RowMapping]:
-    stmt = (
-        select(ledger_entries)
-        .where((ledger_entries.c.to_holder == holder) | (ledger_entries.c.from_holder == holder))
-        .order_by(ledger_entries.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+async def history(
+    conn: AsyncConnection, holder: str, limit: int, offset: int = 0, before: int | None = None
+) -> list[RowMapping]:
+    """A holder's entries, newest first: `limit` of them with an id below `before`.
+
+    Keyset: each side (received, sent) is read newest first along its (holder, id)
+    index, only as far as the page needs, whatever the holder's history length. An
+    `offset` (the older way to page, kept for clients that use it) still skips rows.
+    """
+    E = ledger_entries
+    sides = []
+    for side, other in ((E.c.to_holder, E.c.from_holder), (E.c.from_holder, E.c.to_holder)):
+        where = [side == holder]
+        if side is E.c.from_holder:
+            where.append(other.is_distinct_from(holder))  # an entry to oneself, once
+        if before is not None:
+            where.append(E.c.id < before)
+        sides.append(
+            select(E).where(*where).order_by(E.c.id.desc()).limit(limit + offset).subquery()
+        )
+    both = union_all(*(select(side) for side in sides)).subquery()
+    stmt = select(both).order_by(both.c.id.desc()).limit(limit).offset(offset)
     return list((await conn.execute(stmt)).mappings())
 
 

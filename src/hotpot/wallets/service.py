@@ -59,10 +59,14 @@ def _entry(holder: str, row: RowMapping) -> WalletEntry:
     )
 
 
-async def history(ctx: AppContext, actor: Actor, limit: int, offset: int) -> Slice[WalletEntry]:
+async def history(
+    ctx: AppContext, actor: Actor, limit: int, offset: int, before: int | None = None
+) -> Slice[WalletEntry]:
+    """A page of the holder's entries, newest first: below entry id `before` (keyset), or
+    after skipping `offset` of them (the older way to page)."""
     holder = holder_of(actor)
     async with ctx.db.read() as conn:
-        rows = await ledger.history(conn, holder, limit + 1, offset)
+        rows = await ledger.history(conn, holder, limit + 1, offset, before)
     return Slice([_entry(holder, row) for row in rows[:limit]], has_more=len(rows) > limit)
 
 
