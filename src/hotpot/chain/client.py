@@ -115,6 +115,8 @@ class ChainClient:
             for url in self.urls
         ]
         self._current = 0
+        # HTTP requests sent to a node, retries included (a JSON-RPC batch is one).
+        self.requests = 0
 
     async def aclose(self) -> None:
         """Close every node's HTTP session (web3 caches one per provider)."""
@@ -136,6 +138,7 @@ class ChainClient:
             ):
                 with attempt:
                     node = self._nodes[self._current]
+                    self.requests += 1
                     try:
                         result = await fn(node)
                     except BaseException as exc:
@@ -177,6 +180,30 @@ class ChainClient:
             # the relay retries and deploy finds the reset, instead of a decoding crash.
             raise ChainError(f"empty answer from {to}: no contract there (chain reset?)")
         return raw
+
+    async def eth_calls(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes]:
+        """Many read-only calls as one JSON-RPC batch request (one HTTP round trip), in order.
+
+        For reads over many addresses (the reconciler's balances): one request per call
+        costs a round trip and the node's per-request overhead each time.
+        """
+        if not calls:
+            return []
+        txs: list[Any] = [
+            {"to": AsyncWeb3.to_checksum_address(to), "data": data} for to, data in calls
+        ]
+
+        async def batch(w3: AsyncWeb3[Any]) -> list[Any]:
+            async with w3.batch_requests() as requests:
+                for tx in txs:
+                    requests.add(w3.eth.call(tx))
+                return list(await requests.async_execute())
+
+        answers = [bytes(raw) for raw in await self.call(batch)]
+        for (to, _), raw in zip(calls, answers, strict=True):
+            if not raw:  # no contract there, as in eth_call
+                raise ChainError(f"empty answer from {to}: no contract there (chain reset?)")
+        return answers
 
     async def get_logs(self, params: dict[str, Any]) -> list[Any]:
         return list(await self.call(lambda w3: w3.eth.get_logs(params)))  # type: ignore[arg-type]

@@ -129,6 +129,19 @@ class Contracts:
         )
         return int(value)
 
+    async def balances_of(self, pairs: Sequence[tuple[str, str]]) -> list[int]:
+        """`balanceOf` of each (token, address), read in one JSON-RPC batch request."""
+        raws = await self.client.eth_calls(
+            [
+                (
+                    self.addresses.token(token),
+                    call_data("balanceOf(address)", ["address"], [to_checksum_address(address)]),
+                )
+                for token, address in pairs
+            ]
+        )
+        return [int(decode(["uint256"], raw)[0]) for raw in raws]
+
     async def total_supply(self, token: str) -> int:
         (value,) = await self._view(
             self.addresses.token(token), "totalSupply()", [], [], ["uint256"]
