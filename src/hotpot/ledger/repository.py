@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, insert, select, union_all, update
+from sqlalchemy import Select, func, insert, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -81,21 +81,60 @@ async def post(
         .returning(ledger_entries.c.id)
     )
     entry_ids = [int(row.id) for row in rows]
-    await _apply_balances(conn, moves)
-    await _apply_supply(conn, moves)
     await _write_outbox(conn, settings, moves, entry_ids)
+    # The shared rows (the network's balances, the supply) last, so every posting holds
+    # their locks for as short a time as possible: till sales queue on them.
+    await _apply_counters(conn, moves)
     return entry_ids
 
 
-async def _apply_balances(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
+# Every positive balance change and every supply change of a posting in one statement;
+# the rows are locked in the arrays' order (sorted), so postings cannot deadlock.
+_ADD_UNITS = text(
+    "WITH b AS (INSERT INTO ledger_balances (holder, token, units)"
+    " SELECT * FROM unnest(CAST(:holders AS text[]), CAST(:tokens AS text[]),"
+    " CAST(:units AS bigint[]))"
+    " ON CONFLICT (holder, token) DO UPDATE SET units = ledger_balances.units + excluded.units"
+    " RETURNING 1),"
+    " s AS (INSERT INTO ledger_supply (token, units)"
+    " SELECT * FROM unnest(CAST(:supply_tokens AS text[]), CAST(:supply_units AS bigint[]))"
+    " ON CONFLICT (token) DO UPDATE SET units = ledger_supply.units + excluded.units"
+    " RETURNING 1)"
+    " SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM s)"
+)
+
+
+async def _apply_counters(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
     deltas: dict[tuple[str, str], int] = defaultdict(int)
+    supply: dict[str, int] = defaultdict(int)
     for m in moves:
         if m.from_holder is not None:
             deltas[(m.from_holder, m.token)] -= m.units
+        else:
+            supply[m.token] += m.units
         if m.to_holder is not None:
             deltas[(m.to_holder, m.token)] += m.units
-    # A fixed order of row locks, so concurrent postings cannot deadlock each other.
-    for (holder, token), delta in sorted(deltas.items()):
+        else:
+            supply[m.token] -= m.units
+    added = sorted((key, delta) for key, delta in deltas.items() if delta)
+    grown = sorted((token, delta) for token, delta in supply.items() if delta)
+    # One fixed order of row locks, so concurrent postings cannot deadlock each other:
+    # the balances by (holder, token), then the supply by token.
+    if all(delta > 0 for _, delta in added) and all(delta > 0 for _, delta in grown):
+        # Only additions (a mint): one statement.
+        if added or grown:
+            await conn.execute(
+                _ADD_UNITS,
+                {
+                    "holders": [holder for (holder, _), _ in added],
+                    "tokens": [token for (_, token), _ in added],
+                    "units": [delta for _, delta in added],
+                    "supply_tokens": [token for token, _ in grown],
+                    "supply_units": [delta for _, delta in grown],
+                },
+            )
+        return
+    for (holder, token), delta in added:
         if delta > 0:
             stmt = pg_insert(ledger_balances).values(holder=holder, token=token, units=delta)
             await conn.execute(
@@ -104,7 +143,7 @@ async def _apply_balances(conn: AsyncConnection, moves: Sequence[Movement]) -> N
                     set_={"units": ledger_balances.c.units + delta},
                 )
             )
-        elif delta < 0:
+        else:
             # A guarded UPDATE: no row changes unless the holder has enough.
             taken = await conn.execute(
                 update(ledger_balances)
@@ -118,16 +157,7 @@ async def _apply_balances(conn: AsyncConnection, moves: Sequence[Movement]) -> N
             )
             if taken.first() is None:
                 raise InsufficientBalance(f"{holder} holds too little {token}")
-
-
-async def _apply_supply(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
-    change: dict[str, int] = defaultdict(int)
-    for m in moves:
-        if m.from_holder is None:
-            change[m.token] += m.units
-        if m.to_holder is None:
-            change[m.token] -= m.units
-    for token, delta in sorted(change.items()):
+    for token, delta in grown:
         if delta < 0:
             # An UPDATE, not an upsert: the would-be inserted negative row trips the CHECK.
             await conn.execute(
@@ -135,13 +165,14 @@ async def _apply_supply(conn: AsyncConnection, moves: Sequence[Movement]) -> Non
                 .where(ledger_supply.c.token == token)
                 .values(units=ledger_supply.c.units + delta)
             )
-        elif delta:
+        else:
             stmt = pg_insert(ledger_supply).values(token=token, units=delta)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[ledger_supply.c.token],
-                set_={"units": ledger_supply.c.units + delta},
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[ledger_supply.c.token],
+                    set_={"units": ledger_supply.c.units + delta},
+                )
             )
-            await conn.execute(stmt)
 
 
 async def _write_outbox(
