@@ -345,6 +345,24 @@ async def holdings(conn: AsyncConnection, token: str, excluded: Sequence[str]) -
     return {row.holder: int(row.units) for row in await conn.execute(stmt)}
 
 
+async def largest_holdings(
+    conn: AsyncConnection, token: str, prefix: str, limit: int, offset: int
+) -> list[tuple[str, int]]:
+    """Positive balances of `token` of the holders named `prefix...`, largest first."""
+    stmt = (
+        select(ledger_balances.c.holder, ledger_balances.c.units)
+        .where(
+            ledger_balances.c.token == token,
+            ledger_balances.c.units > 0,
+            ledger_balances.c.holder.startswith(prefix, autoescape=True),
+        )
+        .order_by(ledger_balances.c.units.desc(), ledger_balances.c.holder)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(str(row.holder), int(row.units)) for row in await conn.execute(stmt)]
+
+
 # --- purchases ------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.domain.access import AccessRole, Actor
@@ -16,11 +17,19 @@ from hotpot.http.auth import CurrentActor, require_roles
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
-from hotpot.http.schemas import page_from
+from hotpot.http.schemas import Page, page_from
 from hotpot.wallets import service
-from hotpot.wallets.schemas import EntryOut, HistoryPage, KycIn, TransferIn, TransferOut, WalletOut
+from hotpot.wallets.schemas import EntryOut, KycIn, TransferIn, TransferOut, WalletOut
 
 router = APIRouter(prefix="/api/v1", tags=["wallets"], responses=errors(422))
+
+
+class HistoryPage(Page[EntryOut]):
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as `cursor` for the next page (stable while entries are added);"
+        " null on the last page",
+    )
 
 
 @router.get("/wallets/me", response_model=WalletOut, responses=errors(401, 403))

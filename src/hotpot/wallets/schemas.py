@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from hotpot.http.schemas import Page
 from hotpot.validation import Out, Strict
 
 Address = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
@@ -32,14 +31,6 @@ class EntryOut(Out):
     ref_kind: str
     ref_id: str
     created_at: datetime
-
-
-class HistoryPage(Page[EntryOut]):
-    next_cursor: str | None = Field(
-        default=None,
-        description="pass as `cursor` for the next page (stable while entries are added);"
-        " null on the last page",
-    )
 
 
 class TransferIn(Strict):
