@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, insert, select, text, union_all, update
+from sqlalchemy import Select, func, insert, literal, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -241,6 +241,26 @@ async def balances(conn: AsyncConnection, holder: str) -> dict[str, int]:
     found = {token: 0 for token in TOKENS}
     found.update({row.token: int(row.units) for row in rows})
     return found
+
+
+async def balances_and_supply(
+    conn: AsyncConnection, holder: str, token: str
+) -> tuple[dict[str, int], int]:
+    """`balances(holder)` and `supply(token)` in one round trip (a wallet read needs both)."""
+    held = select(ledger_balances.c.token, ledger_balances.c.units, literal(False)).where(
+        ledger_balances.c.holder == holder
+    )
+    total = select(ledger_supply.c.token, ledger_supply.c.units, literal(True)).where(
+        ledger_supply.c.token == token
+    )
+    found = {name: 0 for name in TOKENS}
+    supplied = 0
+    for name, units, is_supply in await conn.execute(union_all(held, total)):
+        if is_supply:
+            supplied = int(units)
+        else:
+            found[name] = int(units)
+    return found, supplied
 
 
 async def supply(conn: AsyncConnection, token: str) -> int:

@@ -33,8 +33,7 @@ def holder_of(actor: Actor) -> str:
 async def wallet(ctx: AppContext, actor: Actor) -> Wallet:
     holder = holder_of(actor)
     async with ctx.db.read() as conn:
-        held = await ledger.balances(conn, holder)
-        supply = await ledger.supply(conn, "THP")
+        held, supply = await ledger.balances_and_supply(conn, holder, "THP")
         row = await accounts_repo.wallet_of(conn, actor.id) if holder != holders.OWNER else None
     return Wallet(
         holder=holder,
