@@ -24,8 +24,11 @@ from hotpot.adapters.database import migrate
 from hotpot.app import create_app
 from hotpot.context import AppContext
 from hotpot.domain import merkle
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.governance import EMPTY_VOTES_ROOT, VoteChoice, vote_record
+from hotpot.governance import voting
 from hotpot.governance.clock import get_clock
+from hotpot.governance.proposals import rules_of
 from hotpot.governance.tables import governance_anchors, governance_votes
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
@@ -455,6 +458,21 @@ async def test_voting_twice_is_refused(gov: Gov) -> None:
     assert await _votes_by(gov, pid, voter_id) == 1
     tally = (await gov.get(pid))["tally"]
     assert (tally["for_units"], tally["against_units"], tally["vote_count"]) == (700, 0, 1)
+
+
+async def test_a_vote_in_flight_does_not_hold_up_another_voter(gov: Gov) -> None:
+    """Issue 11: votes on one proposal were serial under its row lock (23 votes/s)."""
+    first_id, _ = await gov.holder(400)
+    _, second = await gov.holder(300)
+    pid = ok(await gov.network(await gov.proposer()), 201)["id"]
+    first = Actor(AccessRole.CUSTOMER, uuid.UUID(first_id))
+    async with gov.ctx.db.primary.begin() as conn:
+        # The first voter's transaction has cast its vote and not committed yet.
+        await voting.cast(conn, rules_of(gov.ctx), gov.clock, first, uuid.UUID(pid), VoteChoice.FOR)
+        answered = await asyncio.wait_for(gov.vote(pid, second, "AGAINST"), timeout=15)
+        assert answered.status_code == 201, answered.text
+    tally = (await gov.get(pid))["tally"]
+    assert (tally["for_units"], tally["against_units"], tally["vote_count"]) == (400, 300, 2)
 
 
 async def test_voting_twice_concurrently_counts_once(gov: Gov) -> None:

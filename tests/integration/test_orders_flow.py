@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
+import uuid
+from typing import Any
 
+import httpx
+from sqlalchemy import event
+
+from hotpot.context import AppContext
 from tests.support import World, bearer, ok
 
 
@@ -126,3 +131,42 @@ async def test_order_lists_are_scoped_and_paginated(
     assert len(second["items"]) == 1 and second["next_offset"] is None
     chef_b = ok(await client.get("/api/v1/orders", headers=world.auth("chef_b")))
     assert all(order["node_id"] == world.node_b for order in chef_b["items"])
+
+
+async def test_an_order_is_one_transaction_of_set_based_statements(
+    client: httpx.AsyncClient, world: World, ctx: AppContext
+) -> None:
+    """Issue 11: the claim, the pricing, the rows and the stored answer in one transaction,
+    lines inserted together and nothing read back (the order of two lines as an example)."""
+    first = await world.item(price=500, portions=5)
+    second = await world.item(price=300, portions=5)
+    body = {
+        "node_id": world.node_a,
+        "lines": [{"item_id": first, "quantity": 1}, {"item_id": second, "quantity": 2}],
+    }
+    headers = {**world.auth("customer"), "Idempotency-Key": f"k-{uuid.uuid4()}"}
+    statements: list[str] = []
+    transactions: list[object] = []
+    engine = ctx.db.primary.sync_engine
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    def on_begin(conn: Any) -> None:
+        transactions.append(conn)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "begin", on_begin)
+    try:
+        created = ok(await client.post("/api/v1/orders", json=body, headers=headers), 201)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "begin", on_begin)
+    assert created["total_tetri"] == 1100
+    assert [line["quantity"] for line in created["lines"]] == [1, 2]
+    assert len(transactions) == 1, statements
+    # claim, node, prices and stock, the order with its lines and event, the stored answer
+    assert len(statements) <= 5, statements
+    # The replay answers with the very same bytes.
+    replay = ok(await client.post("/api/v1/orders", json=body, headers=headers), 201)
+    assert replay == created

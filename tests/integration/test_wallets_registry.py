@@ -63,6 +63,34 @@ async def test_wallet_shows_balances_role_and_history(
     assert chef.status_code == 403
 
 
+async def test_history_pages_by_cursor_while_entries_arrive(
+    client: httpx.AsyncClient, world: World, ctx: AppContext
+) -> None:
+    """Issue 11: history is paged by keyset; entries added meanwhile shift no page."""
+    account, token = await world.customer()
+    for units in range(1, 6):
+        await _grant(ctx, account["id"], thp=units)
+    url = "/api/v1/wallets/me/history"
+    seen: list[int] = []
+    page = ok(await client.get(url, params={"limit": 2}, headers=bearer(token)))
+    while True:
+        seen += [entry["units"] for entry in page["items"] if entry["token"] == "THP"]
+        # A new entry at the head would move every later OFFSET page by one.
+        await _grant(ctx, account["id"], thp=100)
+        if page["next_cursor"] is None:
+            break
+        page = ok(
+            await client.get(
+                url, params={"limit": 2, "cursor": page["next_cursor"]}, headers=bearer(token)
+            )
+        )
+    assert seen == [5, 4, 3, 2, 1]
+    both = await client.get(url, params={"cursor": "9", "offset": 2}, headers=bearer(token))
+    assert both.status_code == 400 and both.json()["code"] == "cursor_with_offset"
+    bad = await client.get(url, params={"cursor": "x"}, headers=bearer(token))
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
+
+
 async def test_transfers_need_both_sides_verified(
     client: httpx.AsyncClient, world: World, ctx: AppContext
 ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import structlog
 from eth_account import Account
@@ -20,6 +20,7 @@ from eth_typing import ChecksumAddress
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound
+from web3.types import RPCEndpoint
 
 from hotpot.telemetry.metrics import DEPENDENCY_UP
 
@@ -115,6 +116,8 @@ class ChainClient:
             for url in self.urls
         ]
         self._current = 0
+        # HTTP requests sent to a node, retries included (a JSON-RPC batch is one).
+        self.requests = 0
 
     async def aclose(self) -> None:
         """Close every node's HTTP session (web3 caches one per provider)."""
@@ -136,6 +139,7 @@ class ChainClient:
             ):
                 with attempt:
                     node = self._nodes[self._current]
+                    self.requests += 1
                     try:
                         result = await fn(node)
                     except BaseException as exc:
@@ -177,6 +181,37 @@ class ChainClient:
             # the relay retries and deploy finds the reset, instead of a decoding crash.
             raise ChainError(f"empty answer from {to}: no contract there (chain reset?)")
         return raw
+
+    async def eth_calls(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes]:
+        """Many read-only calls as one JSON-RPC batch request (one HTTP round trip), in order.
+
+        For reads over many addresses (the reconciler's balances): one request per call
+        costs a round trip and the node's per-request work each time, and web3's per-call
+        formatting costs more than the node's work, so the batch goes to the provider raw.
+        """
+        if not calls:
+            return []
+        requests = [
+            (RPCEndpoint("eth_call"), [{"to": to, "data": "0x" + data.hex()}, "latest"])
+            for to, data in calls
+        ]
+
+        async def batch(w3: AsyncWeb3[Any]) -> list[Any]:
+            provider = cast(AsyncHTTPProvider, w3.provider)
+            answer = await provider.make_batch_request(requests)
+            if not isinstance(answer, list):
+                raise ChainError(f"the node refused a batch request: {answer.get('error')}")
+            return answer
+
+        answers: list[bytes] = []
+        for (to, _), item in zip(calls, await self.call(batch), strict=True):
+            if "error" in item:
+                raise ChainError(f"eth_call to {to} failed: {item['error']}")
+            raw = bytes.fromhex(str(item.get("result") or "0x")[2:])
+            if not raw:  # no contract there, as in eth_call
+                raise ChainError(f"empty answer from {to}: no contract there (chain reset?)")
+            answers.append(raw)
+        return answers
 
     async def get_logs(self, params: dict[str, Any]) -> list[Any]:
         return list(await self.call(lambda w3: w3.eth.get_logs(params)))  # type: ignore[arg-type]

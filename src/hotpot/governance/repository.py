@@ -7,9 +7,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     and_,
     case,
+    cast,
     func,
     insert,
     literal,
@@ -36,16 +38,67 @@ P = governance_proposals
 NOT_VOTING = (holders.CUSTODY, holders.POOL)
 
 
+def _votes(choice: str | None) -> ColumnElement[Any]:
+    """The running weight (or count) of a proposal's votes, for the enclosing row."""
+    V = governance_votes
+    where = [V.c.proposal_id == P.c.id]
+    if choice is None:
+        return select(func.count()).where(*where).scalar_subquery()
+    summed = func.coalesce(func.sum(V.c.weight_units), 0)
+    return select(cast(summed, BigInteger)).where(*where, V.c.choice == choice).scalar_subquery()
+
+
+# Votes do not write the proposal row (that write made them serial): until the finalize
+# stores the tally on the row, its tally columns are read as sums over its votes.
+LIVE: dict[str, ColumnElement[Any]] = {
+    name: case((P.c.finalized_at.is_(None), _votes(choice)), else_=P.c[name])
+    for name, choice in (
+        ("for_units", "FOR"),
+        ("against_units", "AGAINST"),
+        ("abstain_units", "ABSTAIN"),
+        ("vote_count", None),
+    )
+}
+PROPOSAL = [LIVE[c.name].label(c.name) if c.name in LIVE else c for c in P.c]
+
+
 async def insert_proposal(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(insert(P).values(**values))
 
 
 async def proposal(conn: AsyncConnection, proposal_id: UUID) -> RowMapping | None:
-    return (await conn.execute(select(P).where(P.c.id == proposal_id))).mappings().first()
+    return (await conn.execute(select(*PROPOSAL).where(P.c.id == proposal_id))).mappings().first()
 
 
 async def proposal_for_update(conn: AsyncConnection, proposal_id: UUID) -> RowMapping | None:
-    stmt = select(P).where(P.c.id == proposal_id).with_for_update()
+    stmt = select(*PROPOSAL).where(P.c.id == proposal_id).with_for_update(of=P)
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def proposal_for_vote(
+    conn: AsyncConnection, proposal_id: UUID, holder: str, voter_id: UUID
+) -> RowMapping | None:
+    """What a vote checks, with a share lock on the proposal row: votes share it with each
+    other (they run at once) and wait for a finalize, which takes it FOR UPDATE.
+
+    Also the voter's snapshot units (`weight`) and whether it has voted (`voted`)."""
+    S, V = governance_snapshots, governance_votes
+    weight = (
+        select(S.c.units).where(S.c.proposal_id == P.c.id, S.c.holder == holder).scalar_subquery()
+    )
+    voted = select(V.c.voter_id).where(V.c.proposal_id == P.c.id, V.c.voter_id == voter_id)
+    stmt = (
+        select(
+            P.c.kind,
+            P.c.opens_at,
+            P.c.closes_at,
+            P.c.finalized_at,
+            func.coalesce(weight, 0).label("weight"),
+            voted.exists().label("voted"),
+        )
+        .where(P.c.id == proposal_id)
+        .with_for_update(of=P, read=True)
+    )
     return (await conn.execute(stmt)).mappings().first()
 
 
@@ -103,27 +156,6 @@ async def insert_vote(conn: AsyncConnection, values: dict[str, Any]) -> RowMappi
         .returning(*governance_votes.c)
     )
     return (await conn.execute(stmt)).mappings().first()
-
-
-async def has_voted(conn: AsyncConnection, proposal_id: UUID, voter_id: UUID) -> bool:
-    found = await conn.scalar(
-        select(governance_votes.c.voter_id).where(
-            governance_votes.c.proposal_id == proposal_id,
-            governance_votes.c.voter_id == voter_id,
-        )
-    )
-    return found is not None
-
-
-async def add_weight(conn: AsyncConnection, proposal_id: UUID, choice: str, weight: int) -> None:
-    column = {"FOR": P.c.for_units, "AGAINST": P.c.against_units, "ABSTAIN": P.c.abstain_units}[
-        choice
-    ]
-    await conn.execute(
-        update(P)
-        .where(P.c.id == proposal_id)
-        .values({column: column + weight, P.c.vote_count: P.c.vote_count + 1})
-    )
 
 
 async def votes_of(conn: AsyncConnection, proposal_id: UUID) -> list[RowMapping]:
@@ -213,14 +245,14 @@ async def anchor(conn: AsyncConnection, proposal_id: UUID) -> RowMapping | None:
 def status_expression(now: datetime, settings: GovernanceSettings) -> ColumnElement[str]:
     """`domain.governance.proposal_status` in SQL, so lists can filter on it.
 
-    Mirrors the domain rule over the running weights on the row (the live tally);
+    Mirrors the domain rule over the running weights (the live tally, `LIVE`);
     tests check that the two agree.
     """
-    cast = P.c.for_units + P.c.against_units + P.c.abstain_units
+    cast_units = LIVE["for_units"] + LIVE["against_units"] + LIVE["abstain_units"]
     passed = and_(
-        cast > 0,
-        cast * BPS_DENOMINATOR >= P.c.snapshot_supply_units * settings.quorum_bps,
-        P.c.for_units * BPS_DENOMINATOR > cast * settings.pass_bps,
+        cast_units > 0,
+        cast_units * BPS_DENOMINATOR >= P.c.snapshot_supply_units * settings.quorum_bps,
+        LIVE["for_units"] * BPS_DENOMINATOR > cast_units * settings.pass_bps,
     )
     return case(
         (P.c.opens_at.is_(None), literal(ProposalStatus.PROPOSED.value)),
@@ -244,7 +276,7 @@ async def list_proposals(
     limit: int,
     offset: int,
 ) -> list[RowMapping]:
-    stmt = select(P).order_by(P.c.created_at.desc(), P.c.id).limit(limit).offset(offset)
+    stmt = select(*PROPOSAL).order_by(P.c.created_at.desc(), P.c.id).limit(limit).offset(offset)
     if status is not None:
         stmt = stmt.where(status_expression(now, settings) == status.value)
     if kind is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.accounts import repository as accounts_repo
 from hotpot.context import AppContext
@@ -13,6 +14,7 @@ from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from hotpot.domain.governance import (
     Ballot,
+    GovernanceSettings,
     ProposalKind,
     VoteChoice,
     VoteProof,
@@ -22,7 +24,7 @@ from hotpot.domain.governance import (
 from hotpot.domain.results import Slice
 from hotpot.governance import repository as repo
 from hotpot.governance.clock import Clock
-from hotpot.governance.proposals import ProposalNotFound, locked, rules_of, window_of
+from hotpot.governance.proposals import ProposalNotFound, rules_of, window_of
 from hotpot.ledger.holders import account_holder
 
 _VOTE_REFUSALS: dict[VoteRefusal, tuple[type[DomainError], str]] = {
@@ -53,48 +55,60 @@ def vote_tuples(rows: list[RowMapping]) -> list[tuple[str, VoteChoice, int]]:
 async def vote(
     ctx: AppContext, clock: Clock, actor: Actor, proposal_id: UUID, choice: VoteChoice
 ) -> Ballot:
+    async with ctx.db.transaction() as conn:
+        return await cast(conn, rules_of(ctx), clock, actor, proposal_id, choice)
+
+
+async def cast(
+    conn: AsyncConnection,
+    settings: GovernanceSettings,
+    clock: Clock,
+    actor: Actor,
+    proposal_id: UUID,
+    choice: VoteChoice,
+) -> Ballot:
+    """One vote in the caller's transaction. Votes on one proposal run concurrently: the
+    primary key (proposal, voter) and the unique (proposal, address) refuse a second vote,
+    and the tally is summed from the votes, so a vote writes no shared row."""
     if actor.role is not AccessRole.CUSTOMER:
         raise Forbidden("forbidden", "only customers vote (SPOT is earned by buyers)")
-    async with ctx.db.transaction() as conn:
-        # The proposal row lock orders votes against each other and against finalizing.
-        row = await locked(conn, proposal_id)
-        holder = account_holder(actor.id)
-        weight = (
-            0 if row["opens_at"] is None else await repo.snapshot_units(conn, proposal_id, holder)
+    holder = account_holder(actor.id)
+    row = await repo.proposal_for_vote(conn, proposal_id, holder, actor.id)
+    if row is None:
+        raise ProposalNotFound()
+    weight = 0 if row["opens_at"] is None else int(row["weight"])
+    now = clock()
+    try:
+        if row["finalized_at"] is not None:
+            raise VoteRefused(VoteRefusal.CLOSED, "voting on this proposal has closed")
+        accepted = rules.cast_vote(
+            ProposalKind(row["kind"]),
+            window_of(row),
+            choice,
+            snapshot_spot_units=weight,
+            already_voted=bool(row["voted"]),
+            now=now,
+            settings=settings,
         )
-        now = clock()
-        try:
-            if row["finalized_at"] is not None:
-                raise VoteRefused(VoteRefusal.CLOSED, "voting on this proposal has closed")
-            accepted = rules.cast_vote(
-                ProposalKind(row["kind"]),
-                window_of(row),
-                choice,
-                snapshot_spot_units=weight,
-                already_voted=await repo.has_voted(conn, proposal_id, actor.id),
-                now=now,
-                settings=rules_of(ctx),
-            )
-        except VoteRefused as exc:
-            kind, code = _VOTE_REFUSALS[exc.reason]
-            raise kind(code, str(exc)) from exc
-        account = await accounts_repo.by_id(conn, actor.id)
-        address = None if account is None else account["wallet_address"]
-        if not address:
-            raise Conflict("no_wallet", "this account has no wallet address to vote with")
-        inserted = await repo.insert_vote(
-            conn,
-            {
-                "proposal_id": proposal_id,
-                "voter_id": actor.id,
-                "voter_address": address,
-                "choice": accepted.choice.value,
-                "weight_units": accepted.weight,
-            },
-        )
-        if inserted is None:
-            raise Conflict("already_voted", "this wallet has already voted")
-        await repo.add_weight(conn, proposal_id, accepted.choice.value, accepted.weight)
+    except VoteRefused as exc:
+        kind, code = _VOTE_REFUSALS[exc.reason]
+        raise kind(code, str(exc)) from exc
+    account = await accounts_repo.by_id(conn, actor.id)
+    address = None if account is None else account["wallet_address"]
+    if not address:
+        raise Conflict("no_wallet", "this account has no wallet address to vote with")
+    inserted = await repo.insert_vote(
+        conn,
+        {
+            "proposal_id": proposal_id,
+            "voter_id": actor.id,
+            "voter_address": address,
+            "choice": accepted.choice.value,
+            "weight_units": accepted.weight,
+        },
+    )
+    if inserted is None:
+        raise Conflict("already_voted", "this wallet has already voted")
     return ballot_of(inserted)
 
 

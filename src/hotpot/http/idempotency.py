@@ -1,29 +1,29 @@
 """Idempotency-Key for writes a client may retry.
 
-The key row is claimed in its own short transaction ('in_flight'), so a concurrent
-duplicate sees it at once and gets 409 instead of waiting. The work and the stored
-response commit together in the caller's transaction, so a stored response always
-matches what happened. A failed attempt releases the key; an attempt that died
-mid-flight is taken over after `in_flight_seconds`.
+The key row is claimed, the work done and the response stored in ONE transaction (one
+round trip for the claim): a stored response always matches what happened, and a failed
+or interrupted attempt leaves nothing behind (its rollback is the release), so a retry is
+never refused for a key that a dead attempt held. A concurrent duplicate must not wait
+for the first attempt: the claim takes a transaction-level advisory lock on the key with
+`pg_try_advisory_xact_lock`, and a duplicate that cannot take it gets 409 at once.
+Rows left 'in_flight' by the earlier two-transaction claim are taken over after
+`in_flight_seconds`, as before.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.adapters.database import Database
-from hotpot.domain.errors import Conflict, Invalid, Malformed, Unavailable
+from hotpot.domain.errors import Conflict, Invalid, Malformed
 from hotpot.http.tables import idempotency_keys
 
 MAX_KEY_LENGTH = 200
@@ -62,88 +62,67 @@ def validate_key(key: str) -> str:
     return key
 
 
+# The advisory lock space of idempotency keys (the two-int form, apart from the bigint
+# locks others take) and, within it, a 32-bit hash of (scope, key) computed by the
+# server: a rare collision of two in-flight keys only answers 409 to one of them.
+LOCK_SPACE = 0x1D3
+
+_CLAIM = text(
+    "WITH lock AS (SELECT pg_try_advisory_xact_lock(CAST(:space AS integer),"
+    " hashtext(CAST(:scope AS text) || ' ' || CAST(:key AS text))) AS got),"
+    " ins AS (INSERT INTO idempotency_keys (scope, key, request_hash, state)"
+    " SELECT CAST(:scope AS text), CAST(:key AS text), CAST(:hash AS bytea), 'in_flight'"
+    " FROM lock WHERE lock.got ON CONFLICT DO NOTHING RETURNING 1)"
+    " SELECT (SELECT got FROM lock), EXISTS (SELECT 1 FROM ins)"
+)
+
+
 async def claim(
-    db: Database, scope: str, key: str, fingerprint: bytes, in_flight_seconds: int
+    conn: AsyncConnection, scope: str, key: str, fingerprint: bytes, in_flight_seconds: int
 ) -> Claim | StoredResponse:
-    """Claim `key` for this request, or return the response stored by an earlier one."""
+    """Claim `key` in the caller's transaction, or return the response stored earlier."""
     key = validate_key(key)
-    async with db.transaction() as conn:
-        inserted = await conn.execute(
-            pg_insert(idempotency_keys)
-            .values(scope=scope, key=key, request_hash=fingerprint, state="in_flight")
-            .on_conflict_do_nothing()
-            .returning(idempotency_keys.c.key)
-        )
-        if inserted.first() is not None:
-            return Claim(scope, key)
-        row = (
-            (
-                await conn.execute(
-                    select(idempotency_keys)
-                    .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-                    .with_for_update()
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:  # released by a failed attempt between our two statements
-            raise Conflict("idempotency_in_flight", "a request with this key is in progress")
-        if row["request_hash"] != fingerprint:
-            raise Invalid(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request body",
-            )
-        if row["state"] == "done":
-            return StoredResponse(row["status_code"], row["response_body"])
-        stale = datetime.now(UTC) - timedelta(seconds=in_flight_seconds)
-        if row["created_at"] > stale:
-            raise Conflict("idempotency_in_flight", "a request with this key is in progress")
-        await conn.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-            .values(created_at=datetime.now(UTC))
-        )
+    params = {
+        "space": LOCK_SPACE,
+        "scope": scope,
+        "key": key,
+        "hash": fingerprint,
+    }
+    got, inserted = (await conn.execute(_CLAIM, params)).one()
+    if not got:
+        raise Conflict("idempotency_in_flight", "a request with this key is in progress")
+    if inserted:
         return Claim(scope, key)
-
-
-async def release(db: Database, claimed: Claim) -> None:
-    """Forget a claim whose request failed, so the client can retry with the same key."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            delete(idempotency_keys).where(
-                idempotency_keys.c.scope == claimed.scope,
-                idempotency_keys.c.key == claimed.key,
-                idempotency_keys.c.state == "in_flight",
+    row = (
+        (
+            await conn.execute(
+                select(idempotency_keys)
+                .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+                .with_for_update()
             )
         )
-
-
-# Releases that could not reach the database, retried until it is back (kept referenced).
-_PENDING_RELEASES: set[asyncio.Task[None]] = set()
-RELEASE_RETRY_SECONDS = 0.25
-
-
-async def _release_when_back(db: Database, claimed: Claim, within: float) -> None:
-    """Retry a release until the database answers, so a retried request is not 409."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        await asyncio.sleep(RELEASE_RETRY_SECONDS)  # a retry cadence, not a wait for a result
-        try:
-            await release(db, claimed)
-        except Unavailable:
-            continue
-        return
-
-
-async def release_or_defer(db: Database, claimed: Claim, within: float) -> None:
-    """Release now; when the database is down, keep retrying in the background."""
-    try:
-        await release(db, claimed)
-    except Unavailable:
-        task = asyncio.get_running_loop().create_task(_release_when_back(db, claimed, within))
-        _PENDING_RELEASES.add(task)
-        task.add_done_callback(_PENDING_RELEASES.discard)
+        .mappings()
+        .first()
+    )
+    if row is None:  # deleted (expired) between our two statements: a retry claims it
+        raise Conflict("idempotency_in_flight", "a request with this key is in progress")
+    if row["request_hash"] != fingerprint:
+        raise Invalid(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request body",
+        )
+    if row["state"] == "done":
+        return StoredResponse(row["status_code"], row["response_body"])
+    # 'in_flight' is only ever committed by the earlier two-transaction claim.
+    stale = datetime.now(UTC) - timedelta(seconds=in_flight_seconds)
+    if row["created_at"] > stale:
+        raise Conflict("idempotency_in_flight", "a request with this key is in progress")
+    await conn.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+        .values(created_at=datetime.now(UTC))
+    )
+    return Claim(scope, key)
 
 
 Work = Callable[[AsyncConnection], Awaitable[tuple[int, bytes]]]
@@ -160,22 +139,17 @@ async def run_once(
 ) -> tuple[int, bytes]:
     """Run `work` in one transaction, at most once per (scope, key); replays get its answer.
 
-    Without a key the work simply runs. With one, the answer is stored in the same
-    transaction as the work; a failure releases the key so the client may retry.
+    Without a key the work simply runs. With one, the claim, the work and the stored
+    answer are one transaction; a failure rolls the claim back so the client may retry.
     """
-    claimed: Claim | None = None
-    if key is not None:
-        outcome = await claim(db, scope, key, fingerprint, in_flight_seconds)
-        if isinstance(outcome, StoredResponse):
-            return outcome.status_code, outcome.body
-        claimed = outcome
-    try:
-        async with db.transaction() as conn:
-            status, body = await work(conn)
-            if claimed is not None:
-                await claimed.complete(conn, status, body)
-    except BaseException:
+    async with db.transaction() as conn:
+        claimed: Claim | None = None
+        if key is not None:
+            outcome = await claim(conn, scope, key, fingerprint, in_flight_seconds)
+            if isinstance(outcome, StoredResponse):
+                return outcome.status_code, outcome.body
+            claimed = outcome
+        status, body = await work(conn)
         if claimed is not None:
-            await release_or_defer(db, claimed, in_flight_seconds)
-        raise
+            await claimed.complete(conn, status, body)
     return status, body

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, insert, literal, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -81,21 +81,60 @@ async def post(
         .returning(ledger_entries.c.id)
     )
     entry_ids = [int(row.id) for row in rows]
-    await _apply_balances(conn, moves)
-    await _apply_supply(conn, moves)
     await _write_outbox(conn, settings, moves, entry_ids)
+    # The shared rows (the network's balances, the supply) last, so every posting holds
+    # their locks for as short a time as possible: till sales queue on them.
+    await _apply_counters(conn, moves)
     return entry_ids
 
 
-async def _apply_balances(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
+# Every positive balance change and every supply change of a posting in one statement;
+# the rows are locked in the arrays' order (sorted), so postings cannot deadlock.
+_ADD_UNITS = text(
+    "WITH b AS (INSERT INTO ledger_balances (holder, token, units)"
+    " SELECT * FROM unnest(CAST(:holders AS text[]), CAST(:tokens AS text[]),"
+    " CAST(:units AS bigint[]))"
+    " ON CONFLICT (holder, token) DO UPDATE SET units = ledger_balances.units + excluded.units"
+    " RETURNING 1),"
+    " s AS (INSERT INTO ledger_supply (token, units)"
+    " SELECT * FROM unnest(CAST(:supply_tokens AS text[]), CAST(:supply_units AS bigint[]))"
+    " ON CONFLICT (token) DO UPDATE SET units = ledger_supply.units + excluded.units"
+    " RETURNING 1)"
+    " SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM s)"
+)
+
+
+async def _apply_counters(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
     deltas: dict[tuple[str, str], int] = defaultdict(int)
+    supply: dict[str, int] = defaultdict(int)
     for m in moves:
         if m.from_holder is not None:
             deltas[(m.from_holder, m.token)] -= m.units
+        else:
+            supply[m.token] += m.units
         if m.to_holder is not None:
             deltas[(m.to_holder, m.token)] += m.units
-    # A fixed order of row locks, so concurrent postings cannot deadlock each other.
-    for (holder, token), delta in sorted(deltas.items()):
+        else:
+            supply[m.token] -= m.units
+    added = sorted((key, delta) for key, delta in deltas.items() if delta)
+    grown = sorted((token, delta) for token, delta in supply.items() if delta)
+    # One fixed order of row locks, so concurrent postings cannot deadlock each other:
+    # the balances by (holder, token), then the supply by token.
+    if all(delta > 0 for _, delta in added) and all(delta > 0 for _, delta in grown):
+        # Only additions (a mint): one statement.
+        if added or grown:
+            await conn.execute(
+                _ADD_UNITS,
+                {
+                    "holders": [holder for (holder, _), _ in added],
+                    "tokens": [token for (_, token), _ in added],
+                    "units": [delta for _, delta in added],
+                    "supply_tokens": [token for token, _ in grown],
+                    "supply_units": [delta for _, delta in grown],
+                },
+            )
+        return
+    for (holder, token), delta in added:
         if delta > 0:
             stmt = pg_insert(ledger_balances).values(holder=holder, token=token, units=delta)
             await conn.execute(
@@ -104,7 +143,7 @@ async def _apply_balances(conn: AsyncConnection, moves: Sequence[Movement]) -> N
                     set_={"units": ledger_balances.c.units + delta},
                 )
             )
-        elif delta < 0:
+        else:
             # A guarded UPDATE: no row changes unless the holder has enough.
             taken = await conn.execute(
                 update(ledger_balances)
@@ -118,16 +157,7 @@ async def _apply_balances(conn: AsyncConnection, moves: Sequence[Movement]) -> N
             )
             if taken.first() is None:
                 raise InsufficientBalance(f"{holder} holds too little {token}")
-
-
-async def _apply_supply(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
-    change: dict[str, int] = defaultdict(int)
-    for m in moves:
-        if m.from_holder is None:
-            change[m.token] += m.units
-        if m.to_holder is None:
-            change[m.token] -= m.units
-    for token, delta in sorted(change.items()):
+    for token, delta in grown:
         if delta < 0:
             # An UPDATE, not an upsert: the would-be inserted negative row trips the CHECK.
             await conn.execute(
@@ -135,13 +165,14 @@ async def _apply_supply(conn: AsyncConnection, moves: Sequence[Movement]) -> Non
                 .where(ledger_supply.c.token == token)
                 .values(units=ledger_supply.c.units + delta)
             )
-        elif delta:
+        else:
             stmt = pg_insert(ledger_supply).values(token=token, units=delta)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[ledger_supply.c.token],
-                set_={"units": ledger_supply.c.units + delta},
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[ledger_supply.c.token],
+                    set_={"units": ledger_supply.c.units + delta},
+                )
             )
-            await conn.execute(stmt)
 
 
 async def _write_outbox(
@@ -212,6 +243,26 @@ async def balances(conn: AsyncConnection, holder: str) -> dict[str, int]:
     return found
 
 
+async def balances_and_supply(
+    conn: AsyncConnection, holder: str, token: str
+) -> tuple[dict[str, int], int]:
+    """`balances(holder)` and `supply(token)` in one round trip (a wallet read needs both)."""
+    held = select(ledger_balances.c.token, ledger_balances.c.units, literal(False)).where(
+        ledger_balances.c.holder == holder
+    )
+    total = select(ledger_supply.c.token, ledger_supply.c.units, literal(True)).where(
+        ledger_supply.c.token == token
+    )
+    found = {name: 0 for name in TOKENS}
+    supplied = 0
+    for name, units, is_supply in await conn.execute(union_all(held, total)):
+        if is_supply:
+            supplied = int(units)
+        else:
+            found[name] = int(units)
+    return found, supplied
+
+
 async def supply(conn: AsyncConnection, token: str) -> int:
     value = await conn.scalar(select(ledger_supply.c.units).where(ledger_supply.c.token == token))
     return int(value or 0)
@@ -244,14 +295,28 @@ async def minted_to_since(conn: AsyncConnection, holder: str, token: str, since:
     return int(value or 0)
 
 
-async def history(conn: AsyncConnection, holder: str, limit: int, offset: int) -> list[RowMapping]:
-    stmt = (
-        select(ledger_entries)
-        .where((ledger_entries.c.to_holder == holder) | (ledger_entries.c.from_holder == holder))
-        .order_by(ledger_entries.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+async def history(
+    conn: AsyncConnection, holder: str, limit: int, offset: int = 0, before: int | None = None
+) -> list[RowMapping]:
+    """A holder's entries, newest first: `limit` of them with an id below `before`.
+
+    Keyset: each side (received, sent) is read newest first along its (holder, id)
+    index, only as far as the page needs, whatever the holder's history length. An
+    `offset` (the older way to page, kept for clients that use it) still skips rows.
+    """
+    E = ledger_entries
+    sides = []
+    for side, other in ((E.c.to_holder, E.c.from_holder), (E.c.from_holder, E.c.to_holder)):
+        where = [side == holder]
+        if side is E.c.from_holder:
+            where.append(other.is_distinct_from(holder))  # an entry to oneself, once
+        if before is not None:
+            where.append(E.c.id < before)
+        sides.append(
+            select(E).where(*where).order_by(E.c.id.desc()).limit(limit + offset).subquery()
+        )
+    both = union_all(*(select(side) for side in sides)).subquery()
+    stmt = select(both).order_by(both.c.id.desc()).limit(limit).offset(offset)
     return list((await conn.execute(stmt)).mappings())
 
 
@@ -298,6 +363,24 @@ async def holdings(conn: AsyncConnection, token: str, excluded: Sequence[str]) -
         ledger_balances.c.holder.not_in(list(excluded)),
     )
     return {row.holder: int(row.units) for row in await conn.execute(stmt)}
+
+
+async def largest_holdings(
+    conn: AsyncConnection, token: str, prefix: str, limit: int, offset: int
+) -> list[tuple[str, int]]:
+    """Positive balances of `token` of the holders named `prefix...`, largest first."""
+    stmt = (
+        select(ledger_balances.c.holder, ledger_balances.c.units)
+        .where(
+            ledger_balances.c.token == token,
+            ledger_balances.c.units > 0,
+            ledger_balances.c.holder.startswith(prefix, autoescape=True),
+        )
+        .order_by(ledger_balances.c.units.desc(), ledger_balances.c.holder)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(str(row.holder), int(row.units)) for row in await conn.execute(stmt)]
 
 
 # --- purchases ------------------------------------------------------------------------

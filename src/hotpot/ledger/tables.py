@@ -47,6 +47,9 @@ ledger_entries = Table(
     Index("ix_ledger_entries_to", "to_holder", "token", "created_at"),
     Index("ix_ledger_entries_from", "from_holder", "token", "created_at"),
     Index("ix_ledger_entries_ref", "ref_kind", "ref_id"),
+    # A wallet's history, newest first, paged by keyset (each side of an entry).
+    Index("ix_ledger_entries_to_id", "to_holder", "id"),
+    Index("ix_ledger_entries_from_id", "from_holder", "id"),
     Index("ix_ledger_entries_token_kind_created", "token", "kind", "created_at"),
 )
 

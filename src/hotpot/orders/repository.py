@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,17 +14,35 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 # this module, so they stay importable from here until sales calls the menu's repository.
 from hotpot.orders.tables import order_events, order_lines, orders
 
+# The order, its lines (one unnest of arrays, however many) and its first event in one
+# statement: the rows' foreign keys are checked at its end, so the CTEs see each other.
+_INSERT_ORDER = text(
+    "WITH o AS (INSERT INTO orders (id, customer_id, node_id, status, total_tetri)"
+    " VALUES (:id, :customer_id, :node_id, :status, :total_tetri)"
+    " RETURNING created_at, updated_at),"
+    " l AS (INSERT INTO order_lines (order_id, line_no, item_id, quantity, unit_price_tetri)"
+    " SELECT CAST(:id AS uuid), n, item, q, p FROM unnest("
+    "CAST(:line_nos AS integer[]), CAST(:item_ids AS uuid[]),"
+    " CAST(:quantities AS integer[]), CAST(:prices AS bigint[])) AS t(n, item, q, p)),"
+    " e AS (INSERT INTO order_events (order_id, from_status, to_status, actor)"
+    " VALUES (:id, NULL, :status, :actor))"
+    " SELECT created_at, updated_at FROM o"
+).columns(orders.c.created_at, orders.c.updated_at)
+
 
 async def insert_order(
     conn: AsyncConnection, order: dict[str, Any], lines: list[dict[str, Any]], actor: str
-) -> None:
-    await conn.execute(insert(orders).values(**order))
-    await conn.execute(insert(order_lines), lines)
-    await conn.execute(
-        insert(order_events).values(
-            order_id=order["id"], from_status=None, to_status=order["status"], actor=actor
-        )
-    )
+) -> RowMapping:
+    """Insert the order with its lines and first event; its (created_at, updated_at)."""
+    params = {
+        **order,
+        "line_nos": [line["line_no"] for line in lines],
+        "item_ids": [line["item_id"] for line in lines],
+        "quantities": [line["quantity"] for line in lines],
+        "prices": [line["unit_price_tetri"] for line in lines],
+        "actor": actor,
+    }
+    return (await conn.execute(_INSERT_ORDER, params)).mappings().one()
 
 
 async def order_for_update(conn: AsyncConnection, order_id: UUID) -> RowMapping | None:

@@ -65,7 +65,8 @@ async def _load(conn: AsyncConnection, order_id: UUID) -> Order:
     return _order(row, (await repo.lines_of(conn, [order_id]))[order_id])
 
 
-async def _insert_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> UUID:
+async def place_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> Order:
+    """A new PENDING order, priced from the menu, in the caller's transaction."""
     active = await network_repo.node_active(conn, data.node_id)
     if not active:
         raise NotFound("node_not_found", "no active node with this id")
@@ -82,15 +83,17 @@ async def _insert_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> U
             )
         priced.append(PricedLine(item_id, quantity, item["price_tetri"]))
     order_id = uuid4()
-    await repo.insert_order(
+    total = order_total(priced)
+    order: dict[str, object] = {
+        "id": order_id,
+        "customer_id": actor.id,
+        "node_id": data.node_id,
+        "status": OrderStatus.PENDING.value,
+        "total_tetri": total,
+    }
+    times = await repo.insert_order(
         conn,
-        {
-            "id": order_id,
-            "customer_id": actor.id,
-            "node_id": data.node_id,
-            "status": OrderStatus.PENDING.value,
-            "total_tetri": order_total(priced),
-        },
+        order,
         [
             {
                 "order_id": order_id,
@@ -103,12 +106,18 @@ async def _insert_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> U
         ],
         actor=f"{actor.role}:{actor.id}",
     )
-    return order_id
-
-
-async def place_order(conn: AsyncConnection, actor: Actor, data: OrderIn) -> Order:
-    """A new PENDING order, priced from the menu, in the caller's transaction."""
-    return await _load(conn, await _insert_order(conn, actor, data))
+    # What was just written, not read back (the times are the insert's RETURNING).
+    return Order(
+        id=order_id,
+        customer_id=actor.id,
+        node_id=data.node_id,
+        status=OrderStatus.PENDING,
+        total_tetri=total,
+        cancel_reason=None,
+        created_at=times["created_at"],
+        updated_at=times["updated_at"],
+        lines=tuple(priced),
+    )
 
 
 def count_placed() -> None:

@@ -17,16 +17,16 @@ from hotpot.domain.sales import SaleLine
 from hotpot.sales.tables import pool_distributions, receipts, sale_lines, sales
 
 
-async def insert_sale(conn: AsyncConnection, values: dict[str, Any]) -> bool:
-    """True when this is a new sale; False when the terminal already used this sale id.
+async def insert_sale(conn: AsyncConnection, values: dict[str, Any]) -> RowMapping | None:
+    """The new sale's row; None when the terminal already used this sale id.
 
     On a concurrent duplicate, PostgreSQL makes this INSERT wait for the other
     transaction: it then conflicts (the other committed) or goes in (it rolled back).
     """
     inserted = await conn.execute(
-        pg_insert(sales).values(**values).on_conflict_do_nothing().returning(sales.c.id)
+        pg_insert(sales).values(**values).on_conflict_do_nothing().returning(*sales.c)
     )
-    return inserted.first() is not None
+    return inserted.mappings().first()
 
 
 async def sale_by_terminal_id(
@@ -151,10 +151,3 @@ async def list_distributions(conn: AsyncConnection, limit: int, offset: int) -> 
         .offset(offset)
     )
     return list((await conn.execute(stmt)).mappings())
-
-
-async def set_sale_amount(conn: AsyncConnection, sale_id: UUID, amount: int) -> RowMapping:
-    row = await conn.execute(
-        update(sales).where(sales.c.id == sale_id).values(amount_tetri=amount).returning(*sales.c)
-    )
-    return row.mappings().one()

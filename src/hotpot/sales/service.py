@@ -107,8 +107,14 @@ async def record_sale(
         node = await network_repo.node(conn, node_id)
         if node is None or not node["active"]:
             raise Conflict("node_inactive", "this terminal's node is not active")
+        stock = await menu_repo.items_with_stock(conn, node_id, [item_id for item_id, _ in wanted])
+        priced = [
+            (item_id, quantity, stock[item_id]["price_tetri"] if item_id in stock else 0)
+            for item_id, quantity in wanted
+        ]
+        amount = sum(quantity * price for _, quantity, price in priced)
         sale_id = uuid4()
-        created = await repo.insert_sale(
+        sale = await repo.insert_sale(
             conn,
             {
                 "id": sale_id,
@@ -116,15 +122,15 @@ async def record_sale(
                 "node_id": node_id,
                 "terminal_sale_id": data.terminal_sale_id,
                 "request_hash": fingerprint,
-                "amount_tetri": 0,
+                "amount_tetri": amount,
                 "created_at": at,
             },
         )
-        if not created:
+        if sale is None:
+            # A replay answers whatever the menu says now: checked only for a new sale.
             replayed = await _replay(ctx, conn, actor, data, fingerprint, code_hash, code, at)
             return Recorded(replayed, created=False)
-        priced = await _price_and_take(conn, node_id, wanted)
-        amount = sum(quantity * price for _, quantity, price in priced)
+        await _check_and_take(conn, node_id, priced, stock)
         await repo.insert_lines(
             conn,
             [
@@ -138,6 +144,8 @@ async def record_sale(
                 for number, (item_id, quantity, price) in enumerate(priced, start=1)
             ],
         )
+        # The mint updates rows every sale shares (the network's balances, the supply),
+        # so it comes last: only the receipt and the commit follow it.
         mint = await ledger.mint_purchase(
             conn,
             ctx.settings,
@@ -154,7 +162,6 @@ async def record_sale(
             cap_spot=False,
         )
         assert mint is not None  # a new sale id has never minted
-        sale = await repo.set_sale_amount(conn, sale_id, amount)
         # The lifetime is a setting (RECEIPT_LIFETIME_SECONDS): domain.md's 30 days by default.
         issued = issue_receipt(at, ctx.settings.periods.receipt_policy)
         receipt = await repo.insert_receipt(
@@ -171,7 +178,7 @@ async def record_sale(
                 "expires_at": issued.expires_at,
             },
         )
-        lines = await repo.lines_of(conn, sale_id)
+        lines = [SaleLine(item_id, quantity, price) for item_id, quantity, price in priced]
         out = _walk_in_sale(ctx.settings, sale, lines, receipt, code)
     await invalidate(ctx, [node_id])  # portions left are part of the node's cached menu
     metrics.record_sale(str(node_id), CHANNEL, amount, mint)
@@ -179,22 +186,21 @@ async def record_sale(
     return Recorded(out, created=True)
 
 
-async def _price_and_take(
-    conn: AsyncConnection, node_id: UUID, wanted: list[tuple[UUID, int]]
-) -> list[tuple[UUID, int, int]]:
-    """Price each line from the menu and take its portions (atomically; sold out -> 409)."""
-    stock = await menu_repo.items_with_stock(conn, node_id, [item_id for item_id, _ in wanted])
-    priced: list[tuple[UUID, int, int]] = []
-    for item_id, quantity in wanted:
+async def _check_and_take(
+    conn: AsyncConnection,
+    node_id: UUID,
+    priced: list[tuple[UUID, int, int]],
+    stock: dict[UUID, RowMapping],
+) -> None:
+    """Each line must be on the menu; take its portions (atomically; sold out -> 409)."""
+    for item_id, _, _ in priced:
         item = stock.get(item_id)
         if item is None or item["status"] != ItemStatus.ACTIVE:
             raise NotFound("item_not_found", f"menu item {item_id} is not on the menu")
-        priced.append((item_id, quantity, item["price_tetri"]))
     # A fixed lock order (by item id), so two sales of the same dishes cannot deadlock.
     for item_id, quantity, _ in sorted(priced):
         if not await menu_repo.take_stock(conn, node_id, item_id, quantity):
             raise Conflict("sold_out", f"not enough portions of {item_id} left here")
-    return priced
 
 
 async def _replay(

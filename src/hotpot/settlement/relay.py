@@ -143,6 +143,7 @@ def manifest_bytes(
 
 
 ANCHORS_PER_STEP = 50
+RECORD_ADDS_IN_FLIGHT = 16
 
 
 @dataclass
@@ -260,7 +261,7 @@ class Relay:
         changes = net_changes([(r.token, r.address, r.delta) for r in rows])
         records = [_record(f) for f in facts]
         record_bytes = [r.to_bytes() for r in records]
-        record_cids = [await self.store.add(data) for data in record_bytes]
+        record_cids = await self._add_all(record_bytes)
         manifest = manifest_bytes(
             batch_id,
             self.deployment.chain_id,
@@ -292,6 +293,17 @@ class Relay:
                 raise LostLeadership("outbox rows were batched by another relay")
         log.info("batch built", batch_id=batch_id, rows=len(rows), records=len(records), cid=cid)
         return batch_id
+
+    async def _add_all(self, blobs: list[bytes]) -> list[str]:
+        """Store the records, `RECORD_ADDS_IN_FLIGHT` at a time (CIDs in order): one at a
+        time, a batch of hundreds of records waited hundreds of store round trips."""
+        limit = asyncio.Semaphore(RECORD_ADDS_IN_FLIGHT)
+
+        async def add(data: bytes) -> str:
+            async with limit:
+                return await self.store.add(data)
+
+        return list(await asyncio.gather(*(add(data) for data in blobs)))
 
     async def _send(self, batch: Any) -> None:
         batch_id = from_hex(batch.batch_id)

@@ -6,10 +6,12 @@ from typing import Annotated
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.domain.access import AccessRole, Actor
+from hotpot.domain.errors import Malformed
 from hotpot.http import idempotency
 from hotpot.http.auth import CurrentActor, require_roles
 from hotpot.http.context import Ctx
@@ -22,15 +24,49 @@ from hotpot.wallets.schemas import EntryOut, KycIn, TransferIn, TransferOut, Wal
 router = APIRouter(prefix="/api/v1", tags=["wallets"], responses=errors(422))
 
 
+class HistoryPage(Page[EntryOut]):
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as `cursor` for the next page (stable while entries are added);"
+        " null on the last page",
+    )
+
+
 @router.get("/wallets/me", response_model=WalletOut, responses=errors(401, 403))
 async def my_wallet(ctx: Ctx, actor: CurrentActor) -> WalletOut:
     return WalletOut.model_validate(await service.wallet(ctx, actor))
 
 
-@router.get("/wallets/me/history", response_model=Page[EntryOut], responses=errors(401, 403))
-async def my_history(ctx: Ctx, actor: CurrentActor, paging: Paging) -> Page[EntryOut]:
-    found = await service.history(ctx, actor, paging.limit, paging.offset)
-    return page_from(found, EntryOut, paging.limit, paging.offset)
+def _cursor(cursor: str | None, offset: int) -> int | None:
+    """The entry id a `cursor` stands for (opaque to clients: the last id they were sent)."""
+    if cursor is None:
+        return None
+    if offset:
+        raise Malformed("cursor_with_offset", "page with either cursor or offset, not both")
+    if not cursor.isdigit() or len(cursor) > 19:
+        raise Malformed("invalid_cursor", "cursor must be a next_cursor this API returned")
+    return int(cursor)
+
+
+@router.get("/wallets/me/history", response_model=HistoryPage, responses=errors(400, 401, 403))
+async def my_history(
+    ctx: Ctx,
+    actor: CurrentActor,
+    paging: Paging,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=40, description="next_cursor of the previous page (keyset paging)"),
+    ] = None,
+) -> HistoryPage:
+    found = await service.history(
+        ctx, actor, paging.limit, paging.offset, _cursor(cursor, paging.offset)
+    )
+    page = page_from(found, EntryOut, paging.limit, paging.offset)
+    last = page.items[-1].id if page.items and found.has_more else None
+    return HistoryPage(
+        **dict(page),
+        next_cursor=None if last is None else str(last),
+    )
 
 
 @router.post(

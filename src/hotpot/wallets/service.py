@@ -33,8 +33,7 @@ def holder_of(actor: Actor) -> str:
 async def wallet(ctx: AppContext, actor: Actor) -> Wallet:
     holder = holder_of(actor)
     async with ctx.db.read() as conn:
-        held = await ledger.balances(conn, holder)
-        supply = await ledger.supply(conn, "THP")
+        held, supply = await ledger.balances_and_supply(conn, holder, "THP")
         row = await accounts_repo.wallet_of(conn, actor.id) if holder != holders.OWNER else None
     return Wallet(
         holder=holder,
@@ -59,10 +58,14 @@ def _entry(holder: str, row: RowMapping) -> WalletEntry:
     )
 
 
-async def history(ctx: AppContext, actor: Actor, limit: int, offset: int) -> Slice[WalletEntry]:
+async def history(
+    ctx: AppContext, actor: Actor, limit: int, offset: int, before: int | None = None
+) -> Slice[WalletEntry]:
+    """A page of the holder's entries, newest first: below entry id `before` (keyset), or
+    after skipping `offset` of them (the older way to page)."""
     holder = holder_of(actor)
     async with ctx.db.read() as conn:
-        rows = await ledger.history(conn, holder, limit + 1, offset)
+        rows = await ledger.history(conn, holder, limit + 1, offset, before)
     return Slice([_entry(holder, row) for row in rows[:limit]], has_more=len(rows) > limit)
 
 
