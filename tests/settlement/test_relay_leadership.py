@@ -13,6 +13,8 @@ import dataclasses
 import time
 
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as SATimeoutError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.adapters.database import Database
 from hotpot.context import AppContext
@@ -126,6 +128,17 @@ async def test_killed_lock_connection_leaves_one_relay_sending(
     await chain.assert_no_drift()
 
 
+async def _take(db: Database, stack: contextlib.AsyncExitStack) -> AsyncConnection:
+    """A connection of `db`'s pool, kept open by `stack`, once one is free (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return await stack.enter_async_context(db.primary.connect())
+        except SATimeoutError:
+            if time.monotonic() >= deadline:
+                raise
+
+
 async def test_relay_outlives_a_database_it_cannot_reach(
     world: World, ctx: AppContext, chain: Chain
 ) -> None:
@@ -135,7 +148,7 @@ async def test_relay_outlives_a_database_it_cannot_reach(
     await chain.settle()
     settings = chain.settings.model_copy(update={"settlement_poll_seconds": 0.05})
     # Four connections in all (pool 2 + overflow 2): the lock takes one, the test the rest.
-    db = Database(settings.database_url, pool_size=2, checkout_timeout=0.2)
+    db = Database(settings.database_url, pool_size=2, checkout_timeout=1.0)
     relay_ctx = dataclasses.replace(
         ctx, settings=settings, db=db, chain=chain.client, store=chain.store
     )
@@ -151,7 +164,8 @@ async def test_relay_outlives_a_database_it_cannot_reach(
         assert await _until(leading, within=30), "the relay did not take the lock"
         async with contextlib.AsyncExitStack() as held:
             for _ in range(3):
-                conn = await held.enter_async_context(db.primary.connect())
+                # The relay's own transactions come and go: wait for each free connection.
+                conn = await _take(db, held)
                 await conn.scalar(text("SELECT 1"))
             await _orders(world, 2)
 
