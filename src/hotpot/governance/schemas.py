@@ -10,7 +10,7 @@ checked by `domain.tokenomics.apply_tokenomics_change` and refused with 409.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
@@ -33,21 +33,12 @@ from hotpot.domain.tokenomics import (
     MIN_THP_PRICE_TETRI,
 )
 from hotpot.menu.schemas import ItemIn
-from hotpot.validation import Out, Strict, line, prose
+from hotpot.validation import FROM_JSON_STRING, Out, Strict, line, omittable, prose
 
 _HOUR = 3600
 MIN_VOTING_HOURS = int(DEFAULT_GOVERNANCE.network_min_period.total_seconds()) // _HOUR
 MAX_VOTING_HOURS = int(DEFAULT_GOVERNANCE.network_max_period.total_seconds()) // _HOUR
 DEFAULT_VOTING_HOURS = int(DEFAULT_GOVERNANCE.network_default_period.total_seconds()) // _HOUR
-
-
-def _without_default(schema: dict[str, Any]) -> None:
-    # An omitted field keeps the current value; `null` is not a value the API accepts.
-    schema.pop("default", None)
-
-
-def _optional(**bounds: Any) -> Any:
-    return Field(default=None, json_schema_extra=_without_default, **bounds)
 
 
 class OwnerNodeSplitIn(Strict):
@@ -75,13 +66,13 @@ class TokenomicsChangeIn(Strict):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    thp_price_tetri: int = _optional(
+    thp_price_tetri: int = omittable(
         ge=MIN_THP_PRICE_TETRI, le=MAX_THP_PRICE_TETRI, description="tetri per 1 THP"
     )
-    owner_node_split: OwnerNodeSplitIn = _optional()
-    franchise_node_split: FranchiseNodeSplitIn = _optional()
-    tetri_per_spot: int = _optional(ge=1, le=100_000_000, description="tetri per 1 SPOT")
-    spot_daily_cap_units: int = _optional(
+    owner_node_split: OwnerNodeSplitIn = omittable()
+    franchise_node_split: FranchiseNodeSplitIn = omittable()
+    tetri_per_spot: int = omittable(ge=1, le=100_000_000, description="tetri per 1 SPOT")
+    spot_daily_cap_units: int = omittable(
         ge=1, le=100_000_000, description="SPOT units per customer per day"
     )
 
@@ -120,7 +111,7 @@ class DishProposalIn(ItemIn):
 
 
 class VoteIn(Strict):
-    choice: VoteChoice
+    choice: Annotated[VoteChoice, FROM_JSON_STRING]
 
 
 class SplitOut(Out):

@@ -64,12 +64,22 @@ def problem_response(
     )
 
 
+def _loc(err: Mapping[str, Any]) -> list[str]:
+    loc = [str(part) for part in err.get("loc", ())]
+    # A union's missing or unknown tag is reported at the union itself: name its field.
+    if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        discriminator = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
+        if discriminator.isidentifier():
+            loc.append(discriminator)
+    return loc
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
         errors.append(
             {
-                "loc": [str(part) for part in err.get("loc", ())],
+                "loc": _loc(err),
                 "msg": str(err.get("msg", "")),
                 "type": str(err.get("type", "")),
             }
