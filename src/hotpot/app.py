@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hotpot.accounts.api import router as accounts_router
@@ -20,6 +20,7 @@ from hotpot.governance.api import router as governance_router
 from hotpot.http import problems
 from hotpot.http.auth import require_roles
 from hotpot.http.middleware import RequestContext
+from hotpot.http.query import refuse_unknown_query
 from hotpot.menu.api import router as menu_router
 from hotpot.network.api import router as network_router
 from hotpot.ops import gauges
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.context = ctx
     problems.install(app)

@@ -12,7 +12,7 @@ import re
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic import Strict as StrictMode
 from pydantic_core import PydanticCustomError
 
@@ -77,6 +77,16 @@ FROM_JSON_STRING = StrictMode(False)
 Id = Annotated[UUID, FROM_JSON_STRING, BeforeValidator(_canonical_uuid)]
 
 
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
+
+
 class Strict(BaseModel):
     """Request bodies: strict JSON types, and an unknown field is an error, not dropped.
 
@@ -86,6 +96,13 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_numbers(cls, data: Any) -> Any:
+        # JSON has one number type and JSON Schema's "integer" includes 427.0: a whole
+        # number is an integer however it is written (1.5 is still refused).
+        return _whole_numbers(data) if isinstance(data, dict) else data
 
 
 class Out(BaseModel):

@@ -338,6 +338,19 @@ async def test_a_numeric_string_is_not_a_number(client: httpx.AsyncClient, world
     assert ok(await client.get(url, headers=world.auth("owner"))) == item
 
 
+async def test_a_whole_number_written_with_a_point_is_an_integer(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """JSON Schema's "integer" includes 427.0, so the API takes it (schemathesis found it)."""
+    item = await _item(client, world)
+    url = f"/api/v1/nodes/{world.node_a}/availability/{item['id']}"
+    stocked = ok(await client.put(url, json={"portions": 427.0}, headers=world.auth("owner")))
+    assert stocked["portions"] == 427 and isinstance(stocked["portions"], int)
+    response = await client.put(url, json={"portions": 4.5}, headers=world.auth("owner"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "portions"]
+
+
 async def test_a_number_is_not_a_string(client: httpx.AsyncClient, world: World) -> None:
     item = await _item(client, world)
     url = f"/api/v1/menu/items/{item['id']}"

@@ -157,6 +157,28 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(domain_errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    _document_refusals(app)
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Every operation documents the refusals any request can get: 400 `malformed_json`
+    where it reads a JSON body, 422 `validation_error` everywhere (an unknown query
+    parameter is one, see `http/query.py`)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            for methods in document.get("paths", {}).values():
+                for operation in methods.values():
+                    responses = operation.setdefault("responses", {})
+                    if "requestBody" in operation:
+                        responses.setdefault("400", PROBLEM_SCHEMA)
+                    responses.setdefault("422", PROBLEM_SCHEMA)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # Shared shape for documenting problem responses in OpenAPI.
