@@ -14,7 +14,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic import Strict as StrictMode
-from pydantic_core import PydanticCustomError
 
 # Text we store: no NUL or other control characters (PostgreSQL refuses NUL in text, and
 # control characters in names only ever cause trouble downstream).
@@ -63,9 +62,7 @@ def _canonical_uuid(value: object) -> object:
     # Lax UUID parsing also takes hex without hyphens, braces and "urn:uuid:"; the
     # document's `format: uuid` is the 8-4-4-4-12 form only.
     if isinstance(value, str) and not _UUID.match(value):
-        raise PydanticCustomError(
-            "uuid_parsing", "Input should be a UUID in its 8-4-4-4-12 hexadecimal form"
-        )
+        raise ValueError("a UUID is written in its 8-4-4-4-12 hexadecimal form")
     return value
 
 

@@ -378,3 +378,19 @@ async def test_ids_and_enums_still_arrive_as_json_strings(
     assert order["node_id"] == world.node_a
     moved = ok(await world.move("cashier", order["id"], "CONFIRMED"))
     assert moved["status"] == "CONFIRMED"
+
+
+async def test_an_id_is_the_canonical_uuid_form_only(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """`format: uuid` is 8-4-4-4-12: the other spellings lax parsing takes are refused."""
+    item_id = await world.item()
+    node = uuid.UUID(world.node_a)
+    for spelling in (node.hex, f"{{{node}}}", node.urn, 12):
+        response = await client.post(
+            "/api/v1/orders",
+            json={"node_id": spelling, "lines": [{"item_id": item_id, "quantity": 1}]},
+            headers=world.auth("customer"),
+        )
+        assert response.status_code == 422, (spelling, response.text)
+        assert [e["loc"] for e in response.json()["errors"]] == [["body", "node_id"]]
