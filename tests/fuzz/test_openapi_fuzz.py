@@ -1,4 +1,5 @@
-"""schemathesis over the app's own OpenAPI document, all checks: no 5xx, no off-schema answer.
+"""schemathesis over the app's own OpenAPI document, all checks: no 5xx, no off-schema answer,
+no schema-violating input accepted (negative mode).
 
 The app runs in a real uvicorn server on loopback (its own event loop in a thread), so
 requests cross a real socket exactly as clients' do.
@@ -68,25 +69,37 @@ OPERATIONS = [
 ]
 
 
+def _fuzz(
+    path: str,
+    method: str,
+    mode: GenerationMode,
+    examples: int,
+    server: LiveServer,
+    headers: dict[str, str],
+) -> None:
+    """Every check schemathesis has, on `examples` generated cases of one operation."""
+    operation = SCHEMA[path][method]
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=os.environ.get("HOTPOT_FUZZ_RANDOM") is None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(base_url=server.url, headers=headers)
+
+    check()
+
+
 @pytest.mark.parametrize(
     ("path", "method"), OPERATIONS, ids=[f"{m.upper()} {p}" for p, m in OPERATIONS]
 )
 def test_api_conforms_to_its_schema(
     path: str, method: str, live_server: LiveServer, owner_headers: dict[str, str]
 ) -> None:
-    operation = SCHEMA[path][method]
-
-    @given(case=operation.as_strategy())
-    @settings(
-        max_examples=25,
-        deadline=None,
-        derandomize=os.environ.get("HOTPOT_FUZZ_RANDOM") is None,
-        suppress_health_check=list(HealthCheck),
-    )
-    def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(base_url=live_server.url, headers=owner_headers)
-
-    check()
+    _fuzz(path, method, GenerationMode.POSITIVE, 25, live_server, owner_headers)
 
 
 # Negative cases exist only where there is something to get wrong.
@@ -104,19 +117,7 @@ def test_api_refuses_what_its_schema_refuses(
     path: str, method: str, live_server: LiveServer, owner_headers: dict[str, str]
 ) -> None:
     """Negative mode: schema-violating input, all checks (a 2xx for it is a failure)."""
-    operation = SCHEMA[path][method]
-
-    @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
-    @settings(
-        max_examples=15,
-        deadline=None,
-        derandomize=os.environ.get("HOTPOT_FUZZ_RANDOM") is None,
-        suppress_health_check=list(HealthCheck),
-    )
-    def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(base_url=live_server.url, headers=owner_headers)
-
-    check()
+    _fuzz(path, method, GenerationMode.NEGATIVE, 15, live_server, owner_headers)
 
 
 # What schemathesis found, kept as plain cases so they stay fixed whatever it generates.
