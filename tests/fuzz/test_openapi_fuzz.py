@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from schemathesis.generation import GenerationMode
 
 from hotpot.accounts import service as accounts
@@ -88,7 +88,13 @@ def _fuzz(
         suppress_health_check=list(HealthCheck),
     )
     def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(base_url=server.url, headers=headers)
+        # A query value of None or [] is left out of the URL, so such a case sends
+        # nothing schema-violating (seen: "?limit=1" reported as an unknown parameter).
+        assume(not any(value is None or value == [] for value in (case.query or {}).values()))
+        sent = headers
+        if mode is GenerationMode.NEGATIVE and "Authorization" not in (case.headers or {}):
+            sent = {}  # the case leaves the credential out: adding it would undo the case
+        case.call_and_validate(base_url=server.url, headers=sent)
 
     check()
 
