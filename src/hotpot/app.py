@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hotpot.accounts.api import router as accounts_router
@@ -22,6 +22,7 @@ from hotpot.governance.schemas import publish_voting_bounds
 from hotpot.http import docs, problems
 from hotpot.http.auth import require_roles
 from hotpot.http.middleware import RequestContext
+from hotpot.http.query import refuse_unknown_query
 from hotpot.menu.api import router as menu_router
 from hotpot.network.api import router as network_router
 from hotpot.ops import gauges
@@ -120,6 +121,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.context = ctx
     docs.install(app)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
-from hotpot.validation import Out, Strict, line
+from hotpot.validation import Id, Out, Strict, line
 
 Password = line(min_length=10, max_length=128)
 # The schema's own pattern is the whole rule, so what the OpenAPI document allows is
@@ -86,14 +86,14 @@ class NodeStaffIn(_StaffBase):
     """Kitchen and till staff work at one node."""
 
     role: Literal["chef", "cashier"]
-    node_id: UUID
+    node_id: Id
 
 
 StaffIn = Annotated[OfficeStaffIn | NodeStaffIn, Field(discriminator="role")]
 
 
 class TerminalLoginIn(Strict):
-    terminal_id: UUID
+    terminal_id: Id
     secret: str = line(min_length=10, max_length=200)
 
 

@@ -13,7 +13,7 @@ split's shares summing to 10 000 bps) is checked by
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
@@ -37,20 +37,11 @@ from hotpot.domain.tokenomics import (
     MIN_THP_PRICE_TETRI,
 )
 from hotpot.menu.schemas import ItemIn
-from hotpot.validation import Out, Strict, line, prose
+from hotpot.validation import FROM_JSON_STRING, Out, Strict, line, omittable, prose
 
 _HOUR = 3600
 # The widest voting period any setting may allow (the bounds in force are narrower).
 LONGEST_VOTING_HOURS = int(LONGEST_PERIOD.total_seconds()) // _HOUR
-
-
-def _without_default(schema: dict[str, Any]) -> None:
-    # An omitted field keeps the current value; `null` is not a value the API accepts.
-    schema.pop("default", None)
-
-
-def _optional(**bounds: Any) -> Any:
-    return Field(default=None, json_schema_extra=_without_default, **bounds)
 
 
 class OwnerNodeSplitIn(Strict):
@@ -78,13 +69,13 @@ class TokenomicsChangeIn(Strict):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    thp_price_tetri: int = _optional(
+    thp_price_tetri: int = omittable(
         ge=MIN_THP_PRICE_TETRI, le=MAX_THP_PRICE_TETRI, description="tetri per 1 THP"
     )
-    owner_node_split: OwnerNodeSplitIn = _optional()
-    franchise_node_split: FranchiseNodeSplitIn = _optional()
-    tetri_per_spot: int = _optional(ge=1, le=100_000_000, description="tetri per 1 SPOT")
-    spot_daily_cap_units: int = _optional(
+    owner_node_split: OwnerNodeSplitIn = omittable()
+    franchise_node_split: FranchiseNodeSplitIn = omittable()
+    tetri_per_spot: int = omittable(ge=1, le=100_000_000, description="tetri per 1 SPOT")
+    spot_daily_cap_units: int = omittable(
         ge=1, le=100_000_000, description="SPOT units per customer per day"
     )
 
@@ -135,7 +126,7 @@ class DishProposalIn(ItemIn):
 
 
 class VoteIn(Strict):
-    choice: VoteChoice
+    choice: Annotated[VoteChoice, FROM_JSON_STRING]
 
 
 class SplitOut(Out):

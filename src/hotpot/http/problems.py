@@ -64,12 +64,22 @@ def problem_response(
     )
 
 
+def _loc(err: Mapping[str, Any]) -> list[str]:
+    loc = [str(part) for part in err.get("loc", ())]
+    # A union's missing or unknown tag is reported at the union itself: name its field.
+    if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        discriminator = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
+        if discriminator.isidentifier():
+            loc.append(discriminator)
+    return loc
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
         errors.append(
             {
-                "loc": [str(part) for part in err.get("loc", ())],
+                "loc": _loc(err),
                 "msg": str(err.get("msg", "")),
                 "type": str(err.get("type", "")),
             }
@@ -147,6 +157,28 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(domain_errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    _document_refusals(app)
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Every operation documents the refusals any request can get: 400 `malformed_json`
+    where it reads a JSON body, 422 `validation_error` everywhere (an unknown query
+    parameter is one, see `http/query.py`)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            for methods in document.get("paths", {}).values():
+                for operation in methods.values():
+                    responses = operation.setdefault("responses", {})
+                    if "requestBody" in operation:
+                        responses.setdefault("400", PROBLEM_SCHEMA)
+                    responses.setdefault("422", PROBLEM_SCHEMA)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # Shared shape for documenting problem responses in OpenAPI.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import Field
 
 from hotpot.domain.menu import DEFAULT_COOKING_MINUTES, DEFAULT_PRIORITY, ItemStatus
-from hotpot.validation import Out, Strict, line, prose
+from hotpot.validation import FROM_JSON_STRING, Out, Strict, line, omittable, prose
 
 
 class IngredientIn(Strict):
@@ -32,13 +33,15 @@ class ItemIn(Strict):
 
 
 class ItemPatch(Strict):
-    name: str | None = line(default=None)
-    description: str | None = prose(default=None)
-    price_tetri: int | None = Field(default=None, gt=0, le=100_000_000)
-    priority: int | None = Field(default=None, ge=1, le=10)
-    cooking_minutes: int | None = Field(default=None, ge=1, le=600)
-    ingredients: list[IngredientIn] | None = Field(default=None, max_length=50)
-    status: ItemStatus | None = None
+    """An omitted field keeps its value; none may be null (every one always has a value)."""
+
+    name: str = line(omittable=True)
+    description: str = prose(omittable=True)
+    price_tetri: int = omittable(gt=0, le=100_000_000, description="price in tetri")
+    priority: int = omittable(ge=1, le=10)
+    cooking_minutes: int = omittable(ge=1, le=600)
+    ingredients: list[IngredientIn] = omittable(max_length=50, description="replaces them all")
+    status: Annotated[ItemStatus, FROM_JSON_STRING] = omittable()
 
 
 class ItemOut(Out):

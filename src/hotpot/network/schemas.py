@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from hotpot.validation import Out, Strict, line
+from hotpot.validation import Id, Out, Strict, line, omittable
 
 NodeType = Literal["OWNER", "FRANCHISE"]
 
@@ -25,7 +25,7 @@ class FranchiseNodeIn(Strict):
     name: str = line()
     city: str = line()
     type: Literal["FRANCHISE"]
-    owner_account_id: UUID | None = Field(
+    owner_account_id: Id | None = Field(
         default=None, description="the franchisee who runs this node"
     )
 
@@ -34,10 +34,12 @@ NodeIn = Annotated[OwnerNodeIn | FranchiseNodeIn, Field(discriminator="type")]
 
 
 class NodePatch(Strict):
-    name: str | None = line(default=None)
-    city: str | None = line(default=None)
-    active: bool | None = None
-    owner_account_id: UUID | None = None
+    """An omitted field keeps its value; only `owner_account_id` may be null (no franchisee)."""
+
+    name: str = line(omittable=True)
+    city: str = line(omittable=True)
+    active: bool = omittable()
+    owner_account_id: Id | None = omittable(description="null: the node has no franchisee")
 
 
 class NodeOut(Out):

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import Field
 
 from hotpot.domain.orders import OrderStatus
-from hotpot.validation import Out, Strict, line
+from hotpot.validation import FROM_JSON_STRING, Id, Out, Strict, line
 
 
 class LineIn(Strict):
-    item_id: UUID
+    item_id: Id
     quantity: int = Field(ge=1, le=100)
 
 
 class OrderIn(Strict):
-    node_id: UUID
+    node_id: Id
     lines: list[LineIn] = Field(min_length=1, max_length=50)
 
 
 class TransitionIn(Strict):
-    status: OrderStatus
+    status: Annotated[OrderStatus, FROM_JSON_STRING]
     reason: str | None = line(default=None, max_length=500)
 
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from hotpot.domain.distribution import DistributionPeriod
 from hotpot.domain.receipts import ReceiptStatus
-from hotpot.validation import Out, Strict, line
+from hotpot.validation import Id, Out, Strict, line
 
 # What `domain.receipts.normalise_code` accepts: 12 characters of the code alphabet (either
 # case), with spaces, tabs or hyphens anywhere between them. Anything else cannot match a
@@ -18,7 +18,7 @@ CODE_PATTERN = r"^[ \t-]*(?:[2-9A-HJKMNP-Za-hjkmnp-z][ \t-]*){12}$"
 
 
 class SaleLineIn(Strict):
-    item_id: UUID
+    item_id: Id
     quantity: int = Field(ge=1, le=100)
 
 
@@ -29,7 +29,7 @@ class SaleIn(Strict):
         "returns the same receipt",
     )
     lines: list[SaleLineIn] = Field(min_length=1, max_length=50)
-    node_id: UUID | None = Field(
+    node_id: Id | None = Field(
         default=None,
         description="optional cross-check: the terminal's own node (a terminal sells only there)",
     )
