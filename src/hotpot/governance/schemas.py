@@ -13,7 +13,7 @@ split's shares summing to 10 000 bps) is checked by
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
@@ -90,7 +90,7 @@ class _NetworkProposalBase(Strict):
     title: str = line(max_length=200)
     description: str = prose(max_length=5000, default="")
     # Omitted: NETWORK_VOTING_DEFAULT_HOURS (None here, so the service sees it omitted).
-    voting_hours: int = _optional(
+    voting_hours: int = omittable(
         ge=1,
         le=LONGEST_VOTING_HOURS,
         description="length of the vote, which opens at creation",
