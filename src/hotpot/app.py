@@ -26,6 +26,7 @@ from hotpot.http.query import refuse_unknown_query
 from hotpot.menu.api import router as menu_router
 from hotpot.network.api import router as network_router
 from hotpot.ops import gauges
+from hotpot.ops.api import metrics_router
 from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
@@ -142,6 +143,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    if settings.metrics_on_api_port:
+        # Otherwise `serve` answers /metrics on METRICS_PORT, off the public port.
+        app.include_router(metrics_router)
     if settings.hotpot_profiling_enabled:
         # Off by default: tracemalloc and the profiler cost memory and CPU while mounted.
         from hotpot.ops.profiling import profiling_router

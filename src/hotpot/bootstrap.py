@@ -39,7 +39,7 @@ def build_context(settings: Settings, *, pool_size: int | None = None) -> AppCon
     )
     cache = Cache(settings.redis_url, namespace=settings.redis_namespace)
     chain = (
-        ChainClient(settings.chain_rpc_urls, settings.effective_relay_private_key)
+        ChainClient(settings.chain_rpc_urls, settings.signing_key)
         if settings.chain_rpc_urls
         else None
     )

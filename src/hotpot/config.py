@@ -46,6 +46,8 @@ DEV_ADDRESSES = {
     "CUSTODY_ADDRESS": "0x00000000000000000000000000000000000D0003",
 }
 _ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+# `serve`'s /metrics in production when METRICS_PORT is unset (the relay's is 9102).
+DEFAULT_PRODUCTION_METRICS_PORT = 9101
 
 
 def _seconds(period: timedelta) -> int:
@@ -149,6 +151,10 @@ class Settings(BaseSettings):
     settlement_relay_in_process: bool | None = None
     # `hotpot worker` serves its metrics (/metrics) on this port; 0 turns that off.
     worker_metrics_port: int = Field(default=9102, ge=0, le=65535)
+    # `hotpot serve` serves /metrics on this port of its own, never on the public PORT
+    # (docs/observability.md). Unset: 9101 in production, the API's own port in
+    # development; 0 turns it off.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
     # Receipt activation codes (docs/sales.md): the HMAC key of their stored hash.
     # Unset: the development value, refused in production.
@@ -233,6 +239,8 @@ class Settings(BaseSettings):
                 raise ConfigError("RELAY_PRIVATE_KEY is the development default (anvil's key)")
         if self.encryption_key:
             _decode_key(self.encryption_key)
+        if self.metrics_listener_port and self.metrics_listener_port == self.port:
+            raise ConfigError("METRICS_PORT must differ from PORT (the public API's port)")
         return self
 
     @model_validator(mode="after")
@@ -256,6 +264,26 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.hotpot_env is Environment.PRODUCTION
+
+    @property
+    def metrics_listener_port(self) -> int:
+        """The port of `serve`'s own /metrics listener (0: none)."""
+        if self.metrics_port is None:
+            return DEFAULT_PRODUCTION_METRICS_PORT if self.is_production else 0
+        return self.metrics_port
+
+    @property
+    def metrics_on_api_port(self) -> bool:
+        """Development without METRICS_PORT keeps /metrics on the API's port."""
+        return self.metrics_port is None and not self.is_production
+
+    @property
+    def signing_key(self) -> str | None:
+        """The relay's key if this process has one (anvil's outside production); without it
+        the chain client only reads (the API in production: only the relay gets the key)."""
+        if self.relay_private_key or not self.is_production:
+            return self.effective_relay_private_key
+        return None
 
     @property
     def effective_relay_private_key(self) -> str:

@@ -17,6 +17,7 @@ from hotpot.adapters.database import migrate
 from hotpot.adapters.embedded_services import embedded_services
 from hotpot.bootstrap import running_context
 from hotpot.config import Settings
+from hotpot.telemetry.exposition import Listener, MetricsPortTaken, start_listener
 from hotpot.telemetry.logging import configure_logging
 
 log = structlog.get_logger(__name__)
@@ -55,52 +56,75 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def _metrics_listener(settings: Settings) -> Listener | None:
+    """/metrics on METRICS_PORT, beside the public port (one for all of `serve`'s workers)."""
+    port = settings.metrics_listener_port
+    if not port:
+        return None
+    try:
+        listener = start_listener(settings.host, port, who="hotpot serve", remedy="METRICS_PORT")
+    except MetricsPortTaken as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(2) from exc
+    log.info("metrics listening", host=settings.host, metrics_port=listener.port)
+    return listener
+
+
 def serve(settings: Settings, workers: int = 1) -> None:
     configure_logging(settings.log_level)
     # uvicorn re-raises the signal it caught once it has shut down; as a clean exit (not
     # the default action) it lets us stop the embedded servers on the way out.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
+    if workers > 1:
+        # Worker processes share metrics through prometheus-client's multiprocess files;
+        # set before anything records one, so this process's listener aggregates them all.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hotpot-prom-"))
     with embedded_services(settings, with_chain=True) as running:
         assert running.database_url is not None
         migrate(running.database_url)
         if running.hotpot_seed_demo and not running.is_production:
             asyncio.run(_seed_if_new(running))
+        metrics = _metrics_listener(running)
         log.info("serving", host=running.host, port=running.port, workers=workers)
         announce(running, sys.stderr)
-        if workers > 1:
-            # Worker processes read their settings from the environment, and share metrics
-            # through prometheus-client's multiprocess files.
-            os.environ["DATABASE_URL"] = running.database_url
-            if running.redis_url:
-                os.environ["REDIS_URL"] = running.redis_url
-            if running.chain_rpc_urls:
-                # Every worker may run the relay; an advisory lock lets one of them lead.
-                os.environ["CHAIN_RPC_URLS"] = ",".join(running.chain_rpc_urls)
-                os.environ["SETTLEMENT_RELAY_IN_PROCESS"] = str(
-                    bool(running.settlement_relay_in_process)
-                ).lower()
-            os.environ.setdefault(
-                "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hotpot-prom-")
-            )
-            uvicorn.run(
-                "hotpot.app:app_from_environment",
-                factory=True,
-                host=running.host,
-                port=running.port,
-                workers=workers,
-                log_config=None,
-                access_log=False,
-                proxy_headers=running.trusted_proxy_hops > 0,
-            )
-        else:
-            from hotpot.app import create_app
+        try:
+            _run_uvicorn(running, workers)
+        finally:
+            if metrics is not None:
+                metrics.close()
 
-            uvicorn.run(
-                create_app(running),
-                host=running.host,
-                port=running.port,
-                log_config=None,
-                access_log=False,
-                proxy_headers=running.trusted_proxy_hops > 0,
-            )
+
+def _run_uvicorn(running: Settings, workers: int) -> None:
+    if workers > 1:
+        # Worker processes read their settings from the environment.
+        os.environ["DATABASE_URL"] = str(running.database_url)
+        if running.redis_url:
+            os.environ["REDIS_URL"] = running.redis_url
+        if running.chain_rpc_urls:
+            # Every worker may run the relay; an advisory lock lets one of them lead.
+            os.environ["CHAIN_RPC_URLS"] = ",".join(running.chain_rpc_urls)
+            os.environ["SETTLEMENT_RELAY_IN_PROCESS"] = str(
+                bool(running.settlement_relay_in_process)
+            ).lower()
+        uvicorn.run(
+            "hotpot.app:app_from_environment",
+            factory=True,
+            host=running.host,
+            port=running.port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+            proxy_headers=running.trusted_proxy_hops > 0,
+        )
+    else:
+        from hotpot.app import create_app
+
+        uvicorn.run(
+            create_app(running),
+            host=running.host,
+            port=running.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=running.trusted_proxy_hops > 0,
+        )

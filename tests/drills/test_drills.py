@@ -129,7 +129,10 @@ def test_api_instance_sigkill_under_load(
         stack.stop(victim, signal.SIGKILL)
         killed_at = time.monotonic()
         seen, after, states = prometheus.wait_for_alert(
-            "ApiInstanceDown", {"pending", "firing"}, 90, instance=_target(stack, victim)
+            "ApiInstanceDown",
+            {"pending", "firing"},
+            90,
+            instance=_target(stack, f"{victim}-metrics"),
         )
         verdict.figure(
             victim=victim,
@@ -141,7 +144,7 @@ def test_api_instance_sigkill_under_load(
         resumed = stats.total
         wait_until(lambda: stats.total >= resumed + 60, 30, 0.5)
     resolved, in_s = prometheus.wait_resolved(
-        "ApiInstanceDown", 120, instance=_target(stack, victim)
+        "ApiInstanceDown", 120, instance=_target(stack, f"{victim}-metrics")
     )
     verdict.figure(alert_resolved_after_restart=f"{resolved} ({in_s:.0f} s)")
     verdict.expect(resolved, "ApiInstanceDown resolved after the restart")
@@ -261,7 +264,7 @@ def test_chain_node_down_60s(stack: Stack, world: World, prometheus: Prometheus)
         stack.stop("chain", signal.SIGKILL)
         down_until = time.monotonic() + 60
         seen, after, states = prometheus.wait_for_alert(
-            "OutboxBacklogOld", {"pending", "firing"}, 60
+            "SettlementStalled", {"pending", "firing"}, 60
         )
         remaining = down_until - time.monotonic()
         if remaining > 0:
@@ -287,7 +290,7 @@ def test_chain_node_down_60s(stack: Stack, world: World, prometheus: Prometheus)
     verdict.expect(
         committed[0] > 0 and committed[1] > 0, "orders and sales commit without the chain"
     )
-    verdict.expect(seen, "the backlog alert (OutboxBacklogOld) pending or firing")
+    verdict.expect(seen, "the backlog alert (SettlementStalled) pending or firing")
     verdict.expect(drained is not None, "the backlog drains within 60 s of the chain's return")
     verdict.clients(stats)
     verdict.settled_and_reconciled(stack)
@@ -640,7 +643,12 @@ def test_backup_to_s3_and_restore_into_a_fresh_postgres(stack: Stack, world: Wor
         assert restored.returncode == 0, restored.stderr
         url = f"postgresql://hotpot:{password}@127.0.0.1:{fresh.port}/thehotpotspot"
         api_port = next(p for p in range(fresh.port + 1, stack.port("s3") + 10) if port_free(p))
-        platform = {**stack.platform_env(), "DATABASE_URL": url, "PORT": str(api_port)}
+        platform = {
+            **stack.platform_env(),
+            "DATABASE_URL": url,
+            "PORT": str(api_port),
+            "METRICS_PORT": str(_os_free_port()),
+        }
         platform.pop("DATABASE_REPLICA_URL")
         log = stack.log_file("restored-api").open("ab")
         serve = subprocess.Popen(
@@ -675,6 +683,14 @@ def test_backup_to_s3_and_restore_into_a_fresh_postgres(stack: Stack, world: Wor
     verdict.expect(sum(drift.values()) == 0, "the restored platform reconciles at drift 0")
     verdict.clients(stats)
     verdict.close()
+
+
+def _os_free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def reconcile_against(stack: Stack, database_url: str) -> dict[str, int]:

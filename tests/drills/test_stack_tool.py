@@ -18,6 +18,7 @@ from stack import (
     ROOT,
     Stack,
     StackError,
+    _nginx_user,
     render_nginx_main,
     render_nginx_site,
     render_prometheus,
@@ -121,3 +122,73 @@ def test_alert_relay_records_every_notification(tmp_path: Path) -> None:
     finally:
         relay.terminate()
         relay.wait(10)
+
+
+def test_nginx_answers_503_with_retry_after_when_no_instance_answers(tmp_path: Path) -> None:
+    """The edge's own 502 (an instance died mid-request) is the platform's 503 outage answer."""
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(tls / "key.pem"),
+            "-out",
+            str(tls / "cert.pem"),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    dead, https, http = free_port(), free_port(), free_port()  # nothing listens on `dead`
+    conf_d = tmp_path / "conf.d"
+    conf_d.mkdir()
+    (conf_d / "site.conf").write_text(
+        render_nginx_site(
+            (ROOT / "nginx" / "conf.d" / "thehotpotspot.conf").read_text(),
+            upstreams=[dead],
+            http_port=http,
+            https_port=https,
+            tls_dir=tls,
+        )
+    )
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        render_nginx_main(
+            (ROOT / "nginx" / "nginx.conf").read_text(),
+            pid=tmp_path / "nginx.pid",
+            logs=tmp_path,
+            conf_d=conf_d,
+            user=_nginx_user(),
+        )
+    )
+    nginx = subprocess.Popen(
+        ["nginx", "-c", str(main), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "nginx.stderr").open("wb"),
+    )
+    try:
+        with httpx.Client(base_url=f"https://127.0.0.1:{https}", verify=False, timeout=10) as edge:
+            assert wait_until(lambda: edge.get("/metrics").status_code == 404, 15), (
+                tmp_path / "nginx.stderr"
+            ).read_text()
+            for method in ("POST", "GET"):
+                answer = edge.request(method, "/api/v1/orders", json={"lines": []})
+                assert answer.status_code == 503, (method, answer.status_code, answer.text)
+                assert answer.headers["content-type"] == "application/problem+json"
+                assert answer.headers["retry-after"] == "1"
+                assert answer.json()["code"] == "no_instance_available"
+                assert "strict-transport-security" in answer.headers
+    finally:
+        nginx.terminate()
+        nginx.wait(10)

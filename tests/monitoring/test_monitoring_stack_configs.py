@@ -154,7 +154,9 @@ def test_prometheus_discovers_the_platforms_api_service() -> None:
     (dns,) = api_job["dns_sd_configs"]
     platform = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
     assert dns["names"] == ["api"] and "api" in platform
-    assert dns["port"] == int(platform["api"]["environment"]["PORT"])
+    # The API's own metrics listener, not the public port nginx proxies (issue 10, item 9).
+    assert dns["port"] == int(platform["api"]["environment"]["METRICS_PORT"])
+    assert dns["port"] != int(platform["api"]["environment"]["PORT"])
 
 
 # --- Filebeat ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""End to end: a real Prometheus scrapes a real `hotpot serve` (two worker processes).
+"""End to end: a real Prometheus scrapes a real `hotpot serve` (two worker processes) on
+its METRICS_PORT listener, which aggregates both workers.
 
 Traffic: 200s (/health), 404s (an unknown path) and real 5xx: /ready answers 503 when the
 primary does not answer within 500 ms, which we cause by pausing (SIGSTOP) the embedded
@@ -76,6 +77,7 @@ class Api:
     url: str
     data_dir: Path
     log: Path
+    metrics_url: str
 
     def postgres_pids(self) -> list[int]:
         """The embedded server's postmaster and its backends (they serve pooled connections)."""
@@ -103,12 +105,14 @@ def api() -> Iterator[Api]:
     # unprivileged account that must be able to reach its data folder.
     root = Path(tempfile.mkdtemp(prefix="hotpot-e2e-"))
     root.chmod(0o755)
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     configured = {"DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR"}
     env = {k: v for k, v in os.environ.items() if k not in configured}
     env.update(
         HOTPOT_DATA_DIR=str(root / "data"),
         PORT=str(port),
+        # As in production: Prometheus scrapes the metrics listener, not the API port.
+        METRICS_PORT=str(metrics_port),
         HOTPOT_ENV="development",
         LOG_LEVEL="warning",
         PROMETHEUS_MULTIPROC_DIR=str(root / "prom-multiproc"),
@@ -119,7 +123,7 @@ def api() -> Iterator[Api]:
         process = subprocess.Popen(
             _hotpot_command(), env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root
         )
-    api = Api(f"http://127.0.0.1:{port}", root / "data", log)
+    api = Api(f"http://127.0.0.1:{port}", root / "data", log, f"http://127.0.0.1:{metrics_port}")
     try:
         _wait_until(
             "the API's /health",
@@ -173,7 +177,7 @@ def prometheus(
         # the project's real alert rules, evaluated against the real series
         "rule_files": [str(p) for p in sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))],
         "scrape_configs": [
-            {"job_name": JOB, "static_configs": [{"targets": [api.url.split("//")[1]]}]}
+            {"job_name": JOB, "static_configs": [{"targets": [api.metrics_url.split("//")[1]]}]}
         ],
     }
     (root / "prometheus.yml").write_text(yaml.safe_dump(config))

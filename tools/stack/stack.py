@@ -50,6 +50,10 @@ OFFSETS: dict[str, int] = {
     "api-1": 10,
     "api-2": 11,
     "api-3": 12,
+    # Each API's /metrics listener (METRICS_PORT): off the public port nginx proxies.
+    "api-1-metrics": 13,
+    "api-2-metrics": 14,
+    "api-3-metrics": 15,
     "postgres": 20,
     "postgres-replica": 21,
     "redis": 30,
@@ -69,6 +73,11 @@ OFFSETS: dict[str, int] = {
     "s3": 90,
 }
 API_NAMES = ("api-1", "api-2", "api-3")
+# What the stack waits on, as Kubernetes' readiness probes do (k8s/api.yaml, k8s/relay.yaml);
+# tests/drills/test_stack_matches_compose.py holds them to the manifests.
+API_PROBE = "/ready"
+WORKER_PROBE = "/metrics"
+REPLICA_CHECK = "select pg_is_in_recovery()"
 WORKER_NAMES = ("worker-1", "worker-2")
 
 
@@ -233,6 +242,14 @@ class Stack:
             "PUBLIC_BASE_URL": self.https_url,
         }
 
+    def api_env(self, name: str) -> dict[str, str]:
+        """One API process: its own PORT (nginx's upstream) and METRICS_PORT (Prometheus's)."""
+        return {
+            **self.platform_env(),
+            "PORT": str(self.port(name)),
+            "METRICS_PORT": str(self.port(f"{name}-metrics")),
+        }
+
     def worker_env(self, name: str) -> dict[str, str]:
         return {
             **self.platform_env(),
@@ -256,7 +273,7 @@ class Stack:
         yield Piece(
             "postgres",
             lambda: self._postgres_argv("primary", p("postgres")),
-            lambda: self.admin_sql("postgres", "select pg_is_in_recovery()") == "f",
+            lambda: self.admin_sql("postgres", REPLICA_CHECK) == "f",
             f"postgresql://127.0.0.1:{p('postgres')}/{DB_NAME}",
             as_postgres=True,
             stop_signal=signal.SIGINT,
@@ -265,7 +282,7 @@ class Stack:
         yield Piece(
             "postgres-replica",
             self._replica_argv,
-            lambda: self.admin_sql("postgres-replica", "select pg_is_in_recovery()") == "t",
+            lambda: self.admin_sql("postgres-replica", REPLICA_CHECK) == "t",
             f"postgresql://127.0.0.1:{p('postgres-replica')}/{DB_NAME} (streaming standby)",
             as_postgres=True,
             stop_signal=signal.SIGINT,
@@ -316,18 +333,18 @@ class Stack:
         for name in API_NAMES:
             yield Piece(
                 name,
-                lambda name=name: [str(VENV_BIN / "hotpot"), "serve", "--port", str(p(name))],
-                lambda name=name: _http(self.url(name) + "/ready")[0] == 200,
-                f"{self.url(name)} (hotpot serve)",
-                env=self.platform_env,
-                ports=(p(name),),
+                lambda: [str(VENV_BIN / "hotpot"), "serve"],
+                lambda name=name: _http(self.url(name) + API_PROBE)[0] == 200,
+                f"{self.url(name)} (hotpot serve; /metrics on {self.url(name + '-metrics')})",
+                env=lambda name=name: self.api_env(name),
+                ports=(p(name), p(f"{name}-metrics")),
                 start_timeout=90,
             )
         for name in WORKER_NAMES:
             yield Piece(
                 name,
                 lambda: [str(VENV_BIN / "hotpot"), "worker"],
-                lambda name=name: _http(self.url(name) + "/metrics")[0] == 200,
+                lambda name=name: _http(self.url(name) + WORKER_PROBE)[0] == 200,
                 f"{self.url(name)}/metrics (hotpot worker, the relay)",
                 env=lambda name=name: self.worker_env(name),
                 ports=(p(name),),
@@ -939,6 +956,18 @@ class Stack:
         if check.returncode != 0:
             raise StackError(f"the rendered nginx configuration is invalid:\n{check.stderr}")
 
+    def prometheus_targets(self) -> dict[str, list[str]]:
+        """Every scrape job's loopback targets; the APIs' are their METRICS_PORTs."""
+        return {
+            "alertmanager": [f"127.0.0.1:{self.port('alertmanager')}"],
+            "thehotpotspot-api": [f"127.0.0.1:{self.port(n + '-metrics')}" for n in API_NAMES],
+            "thehotpotspot-worker": [f"127.0.0.1:{self.port(n)}" for n in WORKER_NAMES],
+            "postgres": [f"127.0.0.1:{self.port('postgres-exporter')}"],
+            "redis": [f"127.0.0.1:{self.port('redis-exporter')}"],
+            "node-exporter": [f"127.0.0.1:{self.port('node-exporter')}"],
+            "prometheus": [f"127.0.0.1:{self.port('prometheus')}"],
+        }
+
     def _render_monitoring(self) -> None:
         out = self.path("config", "prometheus")
         out.mkdir(parents=True, exist_ok=True)
@@ -946,15 +975,7 @@ class Stack:
         rendered = render_prometheus(
             source,
             rules=ROOT / "monitoring" / "prometheus" / "rules",
-            targets={
-                "alertmanager": [f"127.0.0.1:{self.port('alertmanager')}"],
-                "thehotpotspot-api": [f"127.0.0.1:{self.port(n)}" for n in API_NAMES],
-                "thehotpotspot-worker": [f"127.0.0.1:{self.port(n)}" for n in WORKER_NAMES],
-                "postgres": [f"127.0.0.1:{self.port('postgres-exporter')}"],
-                "redis": [f"127.0.0.1:{self.port('redis-exporter')}"],
-                "node-exporter": [f"127.0.0.1:{self.port('node-exporter')}"],
-                "prometheus": [f"127.0.0.1:{self.port('prometheus')}"],
-            },
+            targets=self.prometheus_targets(),
         )
         (out / "prometheus.yml").write_text(yaml.safe_dump(rendered, sort_keys=False))
         alertmanager = (ROOT / "monitoring" / "alertmanager" / "alertmanager.yml").read_text()

@@ -98,7 +98,7 @@ class ChainClient:
     def __init__(
         self,
         urls: Sequence[str],
-        private_key: str,
+        private_key: str | None,
         *,
         request_timeout: float = 10.0,
         attempts: int = 6,
@@ -107,8 +107,8 @@ class ChainClient:
         if not urls:
             raise ChainError("no chain RPC URL configured")
         self.urls = list(urls)
-        self.account = Account.from_key(private_key)
-        self.address: ChecksumAddress = self.account.address
+        # No key: a read-only client (the API in production reads proofs, never sends).
+        self._account = Account.from_key(private_key) if private_key else None
         self._attempts = attempts
         self._max_wait = max_wait
         self._nodes = [
@@ -118,6 +118,16 @@ class ChainClient:
         self._current = 0
         # HTTP requests sent to a node, retries included (a JSON-RPC batch is one).
         self.requests = 0
+
+    @property
+    def account(self) -> Any:
+        if self._account is None:
+            raise ChainError("RELAY_PRIVATE_KEY is not set: this process reads the chain only")
+        return self._account
+
+    @property
+    def address(self) -> ChecksumAddress:
+        return cast(ChecksumAddress, self.account.address)
 
     async def aclose(self) -> None:
         """Close every node's HTTP session (web3 caches one per provider)."""

@@ -10,6 +10,7 @@ from uuid import UUID
 import typer
 
 from hotpot.cli.support import chain_services, run_with_context, settings_or_exit
+from hotpot.config import ConfigError
 from hotpot.context import AppContext
 
 
@@ -21,13 +22,17 @@ def worker(
     ] = None,
 ) -> None:
     """Run the relay: drain the outbox to the chain (one leader per signer key)."""
-    from prometheus_client import start_http_server
-
     from hotpot.settlement.relay import drain, run_relay
+    from hotpot.telemetry.exposition import MetricsPortTaken, start_listener
     from hotpot.telemetry.logging import configure_logging
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
+    try:
+        settings.effective_relay_private_key  # noqa: B018  (the relay signs: refuse early)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     with chain_services(settings) as running:
 
         async def main(ctx: AppContext) -> None:
@@ -40,14 +45,14 @@ def worker(
             if port:
                 # The relay's gauges (drift, lag, backlog, chain/IPFS up) for Prometheus.
                 try:
-                    start_http_server(port, addr=running.host)
-                except OSError as exc:
-                    typer.echo(
-                        f"hotpot worker: the metrics port {running.host}:{port} is taken"
-                        f" ({exc.strerror}); give this worker another one with"
-                        " --metrics-port or WORKER_METRICS_PORT (0 turns metrics off)",
-                        err=True,
+                    start_listener(
+                        running.host,
+                        port,
+                        who="hotpot worker",
+                        remedy="--metrics-port or WORKER_METRICS_PORT",
                     )
+                except MetricsPortTaken as exc:
+                    typer.echo(str(exc), err=True)
                     raise typer.Exit(2) from exc
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

@@ -1,17 +1,20 @@
-"""Ops endpoints as Kubernetes reads them: /health (alive), /ready (can serve), /metrics."""
+"""Ops endpoints as Kubernetes reads them: /health (alive), /ready (can serve), /metrics.
+
+/metrics is on the API's port only in development without METRICS_PORT (`metrics_router`);
+otherwise `hotpot serve` serves it on a port of its own (telemetry/exposition.py).
+"""
 
 from __future__ import annotations
 
-import os
-
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hotpot.http.context import Ctx
 from hotpot.http.problems import problem_response
+from hotpot.telemetry.exposition import registry
 
 router = APIRouter(tags=["ops"])
+metrics_router = APIRouter(tags=["ops"])
 
 READY_TIMEOUT_SECONDS = 0.5
 
@@ -35,19 +38,10 @@ async def ready(ctx: Ctx) -> Response:
     return problem_response(503, "not_ready", "the primary database did not answer within 500 ms")
 
 
-def _registry() -> CollectorRegistry:
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        # Several worker processes: aggregate every worker's files into one answer.
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return registry
-    return REGISTRY
-
-
-@router.get(
+@metrics_router.get(
     "/metrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 async def metrics() -> Response:
-    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
