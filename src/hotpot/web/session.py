@@ -1,0 +1,197 @@
+"""The browser's session and CSRF protection.
+
+The session cookie holds the very access token the API issues (HttpOnly, so no script can
+read it; never in localStorage). Who the caller is comes from `http.auth.current_actor`,
+the API's own resolution, fed the cookie instead of a Bearer header: one authorization.
+
+CSRF: a random nonce lives in its own HttpOnly cookie; every form carries
+HMAC(server secret, nonce | session token). A POST is accepted only when the field matches
+the cookies it arrives with, so another site can neither read nor forge it, and a form
+rendered before a sign-in or sign-out stops working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Annotated
+from urllib.parse import parse_qs, quote
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.responses import Response
+
+from hotpot.context import AppContext
+from hotpot.domain.access import Actor
+from hotpot.domain.errors import Forbidden, Unauthenticated
+from hotpot.http.auth import current_actor
+from hotpot.http.context import Ctx
+
+SESSION_COOKIE = "hotpot_session"
+CSRF_COOKIE = "hotpot_csrf"
+CSRF_FIELD = "csrf"
+COOKIE_PATH = "/"
+CSRF_MAX_AGE = 7 * 24 * 3600
+
+
+def _context(request: Request) -> AppContext:
+    ctx = request.app.state.context
+    assert isinstance(ctx, AppContext)
+    return ctx
+
+
+def cookie_secure(ctx: AppContext) -> bool:
+    """Secure everywhere but plain-http development (a browser drops Secure cookies there)."""
+    settings = ctx.settings
+    return settings.is_production or settings.effective_public_base_url.startswith("https://")
+
+
+def _csrf_key(ctx: AppContext) -> bytes:
+    return hashlib.sha256(b"hotpot-web-csrf|" + ctx.settings.effective_jwt_secret.encode()).digest()
+
+
+def _session_of(request: Request) -> str:
+    pending = getattr(request.state, "new_session", None)
+    if pending is not None:
+        return str(pending)
+    return request.cookies.get(SESSION_COOKIE, "")
+
+
+def _nonce(request: Request) -> str:
+    nonce = getattr(request.state, "csrf_nonce", None) or request.cookies.get(CSRF_COOKIE)
+    if not nonce:
+        nonce = secrets.token_urlsafe(24)
+        request.state.csrf_nonce = nonce
+        request.state.set_csrf = True
+    return str(nonce)
+
+
+def _expected(ctx: AppContext, nonce: str, session: str) -> str:
+    message = f"{nonce}|{session}".encode()
+    return hmac.new(_csrf_key(ctx), message, hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token the forms of this response carry (a fresh nonce cookie if none yet)."""
+    return _expected(_context(request), _nonce(request), _session_of(request))
+
+
+def start_session(request: Request, access_token: str, max_age: int) -> None:
+    request.state.new_session = access_token
+    request.state.session_max_age = max_age
+
+
+def end_session(request: Request) -> None:
+    request.state.new_session = ""
+    request.state.session_max_age = 0
+
+
+def apply_cookies(request: Request, response: Response) -> None:
+    """Write the cookies this request changed onto its response."""
+    ctx = _context(request)
+    secure = cookie_secure(ctx)
+    if getattr(request.state, "set_csrf", False):
+        response.set_cookie(
+            CSRF_COOKIE,
+            request.state.csrf_nonce,
+            max_age=CSRF_MAX_AGE,
+            path=COOKIE_PATH,
+            secure=secure,
+            httponly=True,
+            samesite="strict",
+        )
+    new_session = getattr(request.state, "new_session", None)
+    if new_session is not None:
+        if new_session:
+            # Lax, not Strict: a receipt's QR opened from a camera app is a top-level
+            # navigation from elsewhere, and must arrive signed in. Every POST is still
+            # checked against the CSRF token.
+            response.set_cookie(
+                SESSION_COOKIE,
+                new_session,
+                max_age=int(request.state.session_max_age),
+                path=COOKIE_PATH,
+                secure=secure,
+                httponly=True,
+                samesite="lax",
+            )
+        else:
+            response.delete_cookie(
+                SESSION_COOKIE, path=COOKIE_PATH, secure=secure, httponly=True, samesite="lax"
+            )
+
+
+async def actor_from_token(ctx: AppContext, token: str) -> Actor:
+    """The API's own resolution of an access token (terminals checked against the whitelist)."""
+    return await current_actor(
+        ctx, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+    )
+
+
+async def actor_from_cookie(request: Request, ctx: AppContext) -> Actor:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Unauthenticated("unauthenticated", "please sign in")
+    actor = await actor_from_token(ctx, token)
+    request.state.web_actor = actor
+    return actor
+
+
+async def web_actor(request: Request, ctx: Ctx) -> Actor:
+    return await actor_from_cookie(request, ctx)
+
+
+async def maybe_web_actor(request: Request, ctx: Ctx) -> Actor | None:
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    try:
+        return await actor_from_cookie(request, ctx)
+    except Unauthenticated:
+        return None
+
+
+WebActor = Annotated[Actor, Depends(web_actor)]
+MaybeWebActor = Annotated[Actor | None, Depends(maybe_web_actor)]
+
+
+class FormData(dict[str, list[str]]):
+    """A checked form: field -> values (a field may repeat)."""
+
+    def one(self, name: str, default: str = "") -> str:
+        values = self.get(name)
+        return values[0].strip() if values else default
+
+
+async def checked_form(request: Request, ctx: Ctx) -> FormData:
+    """The urlencoded body of a POST, refused (403) unless its CSRF token is right."""
+    body = await request.body()
+    if request.headers.get("content-type", "").split(";")[0].strip() not in (
+        "application/x-www-form-urlencoded",
+        "",
+    ):
+        raise Forbidden("csrf_failed", "this form was not sent by the app's own page")
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    sent = (fields.get(CSRF_FIELD) or [""])[0]
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if not nonce or not hmac.compare_digest(sent, _expected(ctx, nonce, session)):
+        raise Forbidden(
+            "csrf_failed",
+            "this form has expired or was not sent by the app's own page: reload and try again",
+        )
+    return FormData(fields)
+
+
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+def signin_url(next_path: str) -> str:
+    return "/app/signin?next=" + quote(next_path, safe="/")
+
+
+def safe_next(value: str) -> str:
+    """Only a path of this app: never an open redirect to another site."""
+    if value.startswith("/app/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/app/"
