@@ -163,9 +163,11 @@ async def cancel_order(
 
 @router.get("/signin")
 async def signin_page(
-    request: Request, next: Annotated[str, Query(max_length=500)] = "/app/"
+    request: Request, next: Annotated[str, Query(max_length=500)] = ""
 ) -> Response:
-    return page(request, "signin.html", next=session.safe_next(next), login="", error=None)
+    # No `next`: after signing in, each role lands on its own page (kitchen, till, ...).
+    wanted = session.safe_next(next) if next else ""
+    return page(request, "signin.html", next=wanted, login="", error=None)
 
 
 async def _login_limits(ctx: Ctx, request: Request, login_name: str) -> None:
@@ -196,7 +198,7 @@ async def signin(request: Request, ctx: Ctx, form: Form) -> Response:
             request,
             "signin.html",
             status_code=status_of(exc),
-            next=session.safe_next(form.one("next")),
+            next=session.safe_next(form.one("next")) if form.one("next") else "",
             login=form.one("login"),
             error=exc.detail,
         )
