@@ -77,6 +77,11 @@ async def test_customer_orders_and_sees_the_kitchen_move_it(
         await expect(status).to_have_attribute("data-status", state, timeout=2000)
         assert time.monotonic() - moved < 2.0
     await customer.shot("order-completed-phone")
+    # 49.00 GEL at an owner node: 980 THP units, the buyer's share 481; SPOT 490 units.
+    await customer.page.get_by_role("link", name="wallet", exact=True).click()
+    await expect(customer.page.locator("[data-thp]")).to_have_text("4.81")
+    await expect(customer.page.locator("[data-spot]")).to_have_text("4.90")
+    await customer.shot("wallet-phone")
     kitchen_phone = await person("chef-phone", PHONE)
     await sign_in(kitchen_phone, chef_account["email"])
     await kitchen_phone.shot("kitchen-phone")
@@ -131,5 +136,7 @@ async def test_till_sale_is_printed_and_claimed_from_its_link(
     await customer.page.get_by_role("button", name="Claim").click()
     await expect(customer.page.get_by_text("Claimed!")).to_be_visible()
     await customer.shot("claimed-phone")
+    await customer.page.get_by_role("link", name="Open my wallet").click()
+    await expect(customer.page.locator("[data-thp]")).to_have_text("5.30")
     for someone in (till, customer):
         assert someone.problems == []

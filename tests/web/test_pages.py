@@ -86,6 +86,7 @@ async def test_every_page_carries_the_csp_and_no_inline_code(
         (customer, menu),
         (customer, "/app/orders"),
         (customer, "/app/claim"),
+        (customer, "/app/wallet"),
         (chef, f"/app/kitchen?node={world.node_a}"),
         (chef, f"/app/kitchen/queue?node={world.node_a}"),
         (till, "/app/till"),
@@ -107,7 +108,7 @@ async def test_pages_refuse_the_wrong_role(browser_factory: Browser, world: Worl
     chef = await chef_browser(browser_factory, world, world.node_a)
     till = await terminal_browser(browser_factory, world, world.node_a)
     anonymous = await browser_factory()
-    for path in ("/app/orders", "/app/kitchen", "/app/till", "/app/claim"):
+    for path in ("/app/orders", "/app/kitchen", "/app/till", "/app/claim", "/app/wallet"):
         bounced = await anonymous.get(path)
         assert bounced.status_code == 303, path
         assert bounced.headers["location"].startswith("/app/signin?next=")
@@ -117,6 +118,7 @@ async def test_pages_refuse_the_wrong_role(browser_factory: Browser, world: Worl
         (chef, "/app/till"),
         (chef, "/app/orders"),
         (chef, "/app/claim"),
+        (chef, "/app/wallet"),
         (till, "/app/kitchen"),
         (till, "/app/claim"),
         (till, "/app/orders"),
@@ -272,6 +274,11 @@ async def test_the_order_status_follows_the_kitchen(browser_factory: Browser, wo
         assert f'data-status="{target}"' in status.text
     # Final: the fragment stops polling.
     assert "hx-trigger" not in status.text
+    # 20.00 GEL at an owner node: 400 THP units, the buyer's 49 % (196), and 200 SPOT units.
+    wallet = await customer.get("/app/wallet")
+    assert wallet.status_code == 200
+    assert "data-thp>1.96<" in wallet.text
+    assert "data-spot>2.00<" in wallet.text
     # A refused move is shown in words: COMPLETED cannot move on.
     refused = await submit(
         chef,
