@@ -34,6 +34,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 360, "height": 780}
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const target = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 300) : "";
+  console.error(`CSP violation: ${e.violatedDirective} ${e.sample} ${target}`);
+}, true);
+"""
 DESKTOP = {"width": 1280, "height": 800}
 
 
@@ -82,7 +88,11 @@ class Person:
         self.problems: list[str] = []
         page.on(
             "console",
-            lambda message: self.problems.append(message.text) if message.type == "error" else None,
+            lambda message: (
+                self.problems.append(f"{page.url}: {message.text} {message.location}")
+                if message.type == "error"
+                else None
+            ),
         )
         page.on("pageerror", lambda error: self.problems.append(str(error)))
 
@@ -101,6 +111,8 @@ async def person(chromium: Browser, live: LiveServer, shots: Path) -> AsyncItera
         context = await chromium.new_context(viewport=viewport)  # type: ignore[arg-type]
         contexts.append(context)
         page = await context.new_page()
+        # Names the element and directive of any CSP violation in the console.
+        await page.add_init_script(CSP_REPORTER)
         return Person(page, live.url, shots, name)
 
     yield make

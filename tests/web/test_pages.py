@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from pathlib import Path
@@ -381,3 +382,40 @@ async def test_static_files_are_served_and_htmx_is_the_pinned_release(
         response = await browser.get(f"/app/static/{name}")
         assert response.status_code == 200, name
         assert response.content == (Path(STATIC) / name).read_bytes()
+
+
+async def test_an_expired_session_is_renewed_from_the_refresh_cookie_once(
+    browser_factory: Browser, world: World
+) -> None:
+    customer, account_id = await customer_browser(browser_factory, world)
+    refresh = customer.cookies["hotpot_refresh"]
+    # The access token ran out (here: is no longer valid), the refresh cookie is still there.
+    (domain,) = {c.domain for c in customer.cookies.jar if c.name == "hotpot_session"}
+    customer.cookies.set("hotpot_session", "expired.access.token", domain=domain)
+    # A poll and a tap at once: one rotation, both answered, nobody signed out.
+    first, second = await asyncio.gather(customer.get("/app/orders"), customer.get("/app/"))
+    assert first.status_code == 200, first.text
+    assert second.status_code == 200
+    renewed = customer.cookies["hotpot_session"]
+    assert renewed != "expired.access.token"
+    assert customer.cookies["hotpot_refresh"] != refresh
+    me = await customer.get("/api/v1/me", headers={"Authorization": f"Bearer {renewed}"})
+    assert me.json()["id"] == account_id
+    assert (await customer.get("/app/orders")).status_code == 200
+
+
+async def test_signing_out_ends_the_refresh_token_too(
+    browser_factory: Browser, world: World
+) -> None:
+    customer, _ = await customer_browser(browser_factory, world)
+    refresh = customer.cookies["hotpot_refresh"]
+    out = await submit(customer, "/app/orders", "/app/signout", {})
+    assert out.status_code == 303
+    assert "hotpot_session" not in customer.cookies
+    assert "hotpot_refresh" not in customer.cookies
+    # The old refresh token, replayed, no longer signs anyone in.
+    thief = await browser_factory()
+    thief.cookies.set("hotpot_refresh", refresh, domain="testserver.local", path="/app/")
+    bounced = await thief.get("/app/orders")
+    assert bounced.status_code == 303
+    assert bounced.headers["location"].startswith("/app/signin")

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import LoginIn, RegisterIn
 from hotpot.domain.access import AccessRole
+from hotpot.domain.accounts import Tokens
 from hotpot.domain.errors import DomainError
 from hotpot.domain.orders import OrderStatus
 from hotpot.http import idempotency
@@ -180,8 +181,8 @@ async def _login_limits(ctx: Ctx, request: Request, login_name: str) -> None:
     await ctx.limiter.check("login-account", lookup, limit, 60)
 
 
-def _signed_in(request: Request, access_token: str, expires_in: int, target: str) -> Response:
-    session.start_session(request, access_token, expires_in)
+def _signed_in(request: Request, tokens: Tokens, target: str) -> Response:
+    session.start_session(request, tokens.access_token, tokens.expires_in, tokens.refresh_token)
     response = RedirectResponse(target, status_code=303)
     session.apply_cookies(request, response)
     return response
@@ -205,7 +206,7 @@ async def signin(request: Request, ctx: Ctx, form: Form) -> Response:
     actor = await session.actor_from_token(ctx, tokens.access_token)
     wanted = form.one("next")
     target = session.safe_next(wanted) if wanted else _landing_for(actor.role)
-    return _signed_in(request, tokens.access_token, tokens.expires_in, target)
+    return _signed_in(request, tokens, target)
 
 
 @router.get("/signup")
@@ -241,13 +242,14 @@ async def signup(request: Request, ctx: Ctx, form: Form) -> Response:
             login=login_name,
             error=exc.detail,
         )
-    return _signed_in(
-        request, tokens.access_token, tokens.expires_in, session.safe_next(form.one("next"))
-    )
+    return _signed_in(request, tokens, session.safe_next(form.one("next")))
 
 
 @router.post("/signout")
-async def signout(request: Request, form: Form) -> Response:
+async def signout(request: Request, ctx: Ctx, form: Form) -> Response:
+    refresh = request.cookies.get(session.REFRESH_COOKIE)
+    if refresh:
+        await accounts.logout(ctx, refresh)  # the refresh token stops working too
     session.end_session(request)
     response = RedirectResponse("/app/", status_code=303)
     session.apply_cookies(request, response)

@@ -40,7 +40,9 @@ def error_page(request: Request, exc: domain_errors.DomainError) -> Response:
             request.url.path + (f"?{request.url.query}" if request.url.query else "")
         )
         if request.method == "GET" and not _is_htmx(request):
-            return RedirectResponse(target, status_code=303)
+            response = RedirectResponse(target, status_code=303)
+            session.apply_cookies(request, response)
+            return response
         # An htmx poll whose session ran out: let htmx navigate the whole page.
         headers["HX-Redirect"] = target
     template = "fragments/error.html" if _is_htmx(request) else "error.html"
@@ -55,7 +57,10 @@ class HtmlErrorsRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
-                return await handler(request)
+                response = await handler(request)
+                # A refreshed session reaches redirects and images too.
+                session.apply_cookies(request, response)
+                return response
             except domain_errors.DomainError as exc:
                 return error_page(request, exc)
             except RequestValidationError:

@@ -12,9 +12,11 @@ rendered before a sign-in or sign-out stops working.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+import time
 from typing import Annotated
 from urllib.parse import parse_qs, quote
 
@@ -22,17 +24,27 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import Response
 
+from hotpot.accounts import service as accounts
 from hotpot.context import AppContext
 from hotpot.domain.access import Actor
+from hotpot.domain.accounts import Tokens
 from hotpot.domain.errors import Forbidden, Unauthenticated
 from hotpot.http.auth import current_actor
 from hotpot.http.context import Ctx
 
 SESSION_COOKIE = "hotpot_session"
+# The API's refresh token, sent only to the pages (path /app/): a session outlives one
+# access token, as a kitchen tablet on the wall needs.
+REFRESH_COOKIE = "hotpot_refresh"
+REFRESH_PATH = "/app/"
 CSRF_COOKIE = "hotpot_csrf"
 CSRF_FIELD = "csrf"
 COOKIE_PATH = "/"
 CSRF_MAX_AGE = 7 * 24 * 3600
+# A rotated refresh token is answered from memory for this long: the requests a page makes
+# at once (a poll and a tap) must not look like a stolen token coming back (reuse
+# detection would revoke the whole family and sign the person out).
+ROTATION_GRACE_SECONDS = 30.0
 
 
 def _context(request: Request) -> AppContext:
@@ -77,18 +89,25 @@ def csrf_token(request: Request) -> str:
     return _expected(_context(request), _nonce(request), _session_of(request))
 
 
-def start_session(request: Request, access_token: str, max_age: int) -> None:
+def start_session(
+    request: Request, access_token: str, max_age: int, refresh_token: str | None = None
+) -> None:
     request.state.new_session = access_token
     request.state.session_max_age = max_age
+    request.state.new_refresh = refresh_token or ""
 
 
 def end_session(request: Request) -> None:
     request.state.new_session = ""
     request.state.session_max_age = 0
+    request.state.new_refresh = ""
 
 
 def apply_cookies(request: Request, response: Response) -> None:
-    """Write the cookies this request changed onto its response."""
+    """Write the cookies this request changed onto its response (once)."""
+    if getattr(request.state, "cookies_applied", False):
+        return
+    request.state.cookies_applied = True
     ctx = _context(request)
     secure = cookie_secure(ctx)
     if getattr(request.state, "set_csrf", False):
@@ -120,6 +139,21 @@ def apply_cookies(request: Request, response: Response) -> None:
             response.delete_cookie(
                 SESSION_COOKIE, path=COOKIE_PATH, secure=secure, httponly=True, samesite="lax"
             )
+    new_refresh = getattr(request.state, "new_refresh", None)
+    if new_refresh:
+        response.set_cookie(
+            REFRESH_COOKIE,
+            new_refresh,
+            max_age=ctx.settings.refresh_token_ttl_seconds,
+            path=REFRESH_PATH,
+            secure=secure,
+            httponly=True,
+            samesite="lax",
+        )
+    elif new_refresh is not None and request.cookies.get(REFRESH_COOKIE):
+        response.delete_cookie(
+            REFRESH_COOKIE, path=REFRESH_PATH, secure=secure, httponly=True, samesite="lax"
+        )
 
 
 async def actor_from_token(ctx: AppContext, token: str) -> Actor:
@@ -129,11 +163,51 @@ async def actor_from_token(ctx: AppContext, token: str) -> Actor:
     )
 
 
+_rotations: dict[str, tuple[float, Tokens]] = {}
+_rotation_locks: dict[str, asyncio.Lock] = {}
+
+
+async def _rotated(ctx: AppContext, refresh_token: str) -> Tokens | None:
+    """The API's refresh (rotation), once per token even when requests ask at once."""
+    digest = hashlib.sha256(refresh_token.encode()).hexdigest()
+    lock = _rotation_locks.setdefault(digest, asyncio.Lock())
+    async with lock:
+        now = time.monotonic()
+        for key, (at, _) in list(_rotations.items()):
+            if now - at > ROTATION_GRACE_SECONDS:
+                del _rotations[key]
+        if digest in _rotations:
+            return _rotations[digest][1]
+        try:
+            tokens = await accounts.refresh(ctx, refresh_token)
+        except Unauthenticated:
+            return None
+        finally:
+            _rotation_locks.pop(digest, None)
+        _rotations[digest] = (now, tokens)
+        return tokens
+
+
 async def actor_from_cookie(request: Request, ctx: AppContext) -> Actor:
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    refresh = request.cookies.get(REFRESH_COOKIE)
+    if token:
+        try:
+            actor = await actor_from_token(ctx, token)
+        except Unauthenticated:
+            if not refresh:
+                raise
+        else:
+            request.state.web_actor = actor
+            return actor
+    if not refresh:
         raise Unauthenticated("unauthenticated", "please sign in")
-    actor = await actor_from_token(ctx, token)
+    tokens = await _rotated(ctx, refresh)
+    if tokens is None:
+        end_session(request)
+        raise Unauthenticated("session_expired", "your session has ended: please sign in again")
+    start_session(request, tokens.access_token, tokens.expires_in, tokens.refresh_token)
+    actor = await actor_from_token(ctx, tokens.access_token)
     request.state.web_actor = actor
     return actor
 
@@ -143,7 +217,7 @@ async def web_actor(request: Request, ctx: Ctx) -> Actor:
 
 
 async def maybe_web_actor(request: Request, ctx: Ctx) -> Actor | None:
-    if not request.cookies.get(SESSION_COOKIE):
+    if not (request.cookies.get(SESSION_COOKIE) or request.cookies.get(REFRESH_COOKIE)):
         return None
     try:
         return await actor_from_cookie(request, ctx)
