@@ -22,6 +22,11 @@ from hotpot.context import AppContext
 from tests.support import LiveServer, World
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = (
+    Path(os.environ.get("HOTPOT_TOOLS_DIR") or Path.home() / ".cache/hotpot/tools")
+    / "axe-core-4.14.1"
+    / "axe.min.js"
+)
 # As the machine notes say: without the background-networking flags Chromium keeps
 # dialling out, and this network refuses it.
 CHROMIUM_ARGS = [
@@ -107,8 +112,12 @@ class Person:
 async def person(chromium: Browser, live: LiveServer, shots: Path) -> AsyncIterator[object]:
     contexts = []
 
-    async def make(name: str, viewport: dict[str, int] = PHONE) -> Person:
-        context = await chromium.new_context(viewport=viewport)  # type: ignore[arg-type]
+    async def make(name: str, viewport: dict[str, int] = PHONE, bypass_csp: bool = False) -> Person:
+        # bypass_csp only for the accessibility check, which injects axe-core inline.
+        context = await chromium.new_context(
+            viewport=viewport,  # type: ignore[arg-type]
+            bypass_csp=bypass_csp,
+        )
         contexts.append(context)
         page = await context.new_page()
         # Names the element and directive of any CSP violation in the console.
