@@ -102,6 +102,11 @@ async def test_every_page_carries_the_csp_and_no_inline_code(
     shown = await customer.get(menu)
     assert "12.34 GEL" in shown.text
     assert f'name="qty-{item}"' in shown.text
+    # Anyone may fill a cart; placing the order asks to sign in first.
+    cart = await submit(anonymous, menu, f"/app/nodes/{world.node_a}/cart", {f"qty-{item}": "1"})
+    assert cart.status_code == 200
+    assert "Sign in to order" in cart.text
+    assert 'action="/app/orders"' not in cart.text
 
 
 async def test_pages_refuse_the_wrong_role(browser_factory: Browser, world: World) -> None:
