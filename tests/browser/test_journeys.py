@@ -77,6 +77,14 @@ async def test_customer_orders_and_sees_the_kitchen_move_it(
         await expect(status).to_have_attribute("data-status", state, timeout=2000)
         assert time.monotonic() - moved < 2.0
     await customer.shot("order-completed-phone")
+    # A new order, placed elsewhere, appears on the open display without a reload.
+    _, other_token = await world.customer()
+    placed = await world.order(other_token, world.node_a, item)
+    appeared = time.monotonic()
+    await expect(chef.page.locator(f'article[data-order="{placed["id"]}"]')).to_be_visible(
+        timeout=2000
+    )
+    assert time.monotonic() - appeared < 2.0
     # 49.00 GEL at an owner node: 980 THP units, the buyer's share 481; SPOT 490 units.
     await customer.page.get_by_role("link", name="wallet", exact=True).click()
     await expect(customer.page.locator("[data-thp]")).to_have_text("4.81")
