@@ -34,6 +34,7 @@ from hotpot.sales.api import router as sales_router
 from hotpot.settlement.api import gateway_router as settlement_gateway_router
 from hotpot.settlement.api import router as settlement_router
 from hotpot.wallets.api import router as wallets_router
+from hotpot.web.routes import install as install_web_pages
 
 __all__ = ["app_from_environment", "build_context", "check_dependencies", "create_app"]
 
@@ -146,6 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.metrics_on_api_port:
         # Otherwise `serve` answers /metrics on METRICS_PORT, off the public port.
         app.include_router(metrics_router)
+    install_web_pages(app)  # /, /claim and the pages under /app/ (docs/web.md)
     if settings.hotpot_profiling_enabled:
         # Off by default: tracemalloc and the profiler cost memory and CPU while mounted.
         from hotpot.ops.profiling import profiling_router

@@ -141,13 +141,17 @@ def test_the_public_port_has_no_metrics_in_production(served: Served) -> None:
 
 
 def test_the_metrics_port_serves_every_worker_aggregated(served: Served) -> None:
-    with httpx.Client(base_url=served.public, timeout=5) as http:
-        for _ in range(40):
+    def pids() -> set[str]:
+        return {p.stem.rsplit("_", 1)[1] for p in served.multiproc.glob("counter_*.db")}
+
+    # A fresh connection per request, until both uvicorn workers have answered some (each
+    # writes its own files): which worker accepts a connection is up to the kernel.
+    deadline = time.monotonic() + 60
+    while len(pids()) < 2 or served.health_answers < 40:
+        assert time.monotonic() < deadline, sorted(p.name for p in served.multiproc.iterdir())
+        with httpx.Client(base_url=served.public, timeout=5) as http:
             assert http.get("/health").status_code == 200
-            served.health_answers += 1
-    # Both uvicorn workers answered some of them (each writes its own files) ...
-    pids = {p.stem.rsplit("_", 1)[1] for p in served.multiproc.glob("counter_*.db")}
-    assert len(pids) >= 2, sorted(p.name for p in served.multiproc.iterdir())
+        served.health_answers += 1
     # ... and one scrape of METRICS_PORT counts every one of them.
     answer = httpx.get(f"{served.metrics}/metrics", timeout=5)
     assert answer.status_code == 200

@@ -6,7 +6,7 @@ Layers, bottom to top; a module may import only its own layer or lower ones:
 1. foundations      config, validation (pydantic bases), telemetry, security
 2. adapters         adapters/, chain/ (the chain's client and contracts), context
 3. slices           each slice's service, repository, tables and schemas
-4. edge             http/, every slice's `api` module, ops' routes
+4. edge             http/, web/ (the pages), every slice's `api` module, ops' routes
 5. entry points     bootstrap (builds every adapter once), app, cli, serve, seed, migrations
 
 Slices may use each other only without loops: the graph of slice folders (edge modules
@@ -23,7 +23,7 @@ PACKAGE = "hotpot"
 FOUNDATIONS = {"config", "validation", "telemetry", "security"}
 ADAPTERS = {"adapters", "chain", "context", "contracts"}
 BOOTSTRAP = {"bootstrap", "app", "cli", "serve", "seed", "migrations"}
-EDGE_FOLDERS = {"http"}
+EDGE_FOLDERS = {"http", "web"}
 # Modules inside a slice folder that belong to the edge.
 EDGE_MODULES = {"api", "profiling"}
 WEB_FRAMEWORKS = ("fastapi", "starlette")
