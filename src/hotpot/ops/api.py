@@ -7,8 +7,10 @@ import os
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.types import Scope
 
 from hotpot.http.context import Ctx
+from hotpot.http.middleware import FastAnswer
 from hotpot.http.problems import problem_response
 
 router = APIRouter(tags=["ops"])
@@ -16,10 +18,18 @@ router = APIRouter(tags=["ops"])
 READY_TIMEOUT_SECONDS = 0.5
 
 
+_HEALTH = b'{"status":"ok"}'
+
+
 @router.get("/health", responses={200: {"description": "the process is alive"}})
 async def health() -> dict[str, str]:
     """Liveness: no dependency checks, so a database outage never restarts the pods."""
     return {"status": "ok"}
+
+
+def health_read(scope: Scope) -> FastAnswer:
+    """`/health` as `FastReads` serves it: the bytes the route above answers."""
+    return 200, [(b"content-length", b"15"), (b"content-type", b"application/json")], _HEALTH
 
 
 @router.get(
