@@ -16,16 +16,12 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotpot.http.problems import PROBLEM_CONTENT_TYPE, problem_body
-from hotpot.telemetry.logging import REQUEST_ID
-from hotpot.telemetry.metrics import HTTP_DURATION, HTTP_REQUESTS
-
-log = structlog.get_logger("hotpot.access")
+from hotpot.telemetry.logging import REQUEST_ID, log_request
+from hotpot.telemetry.metrics import REQUESTS
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED_PATH = "<unmatched>"
@@ -148,16 +144,8 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             method = str(scope.get("method", "GET"))
             path = _route_template(scope)
-            HTTP_REQUESTS.labels(method, path, str(status)).inc()
-            HTTP_DURATION.labels(method, path).observe(elapsed)
-            fields: dict[str, Any] = {
-                "http.request.method": method,
-                "url.path": scope.get("path", ""),
-                "http.route": path,
-                "http.response.status_code": status,
-                "event.duration": int(elapsed * 1e9),
-            }
-            log.info("request", **fields)
+            REQUESTS.record(method, path, status, elapsed)
+            log_request(method, scope.get("path", ""), path, status, int(elapsed * 1e9))
             REQUEST_ID.reset(token)
 
     async def _too_large(self, send: Send) -> None:

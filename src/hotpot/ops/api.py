@@ -12,6 +12,7 @@ from starlette.types import Scope
 from hotpot.http.context import Ctx
 from hotpot.http.middleware import FastAnswer
 from hotpot.http.problems import problem_response
+from hotpot.telemetry.metrics import REQUESTS
 
 router = APIRouter(tags=["ops"])
 
@@ -60,4 +61,5 @@ def _registry() -> CollectorRegistry:
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 async def metrics() -> Response:
+    REQUESTS.flush()  # this process's latest requests; the other workers' are <= 1 s old
     return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
