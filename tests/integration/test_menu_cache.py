@@ -77,6 +77,19 @@ async def test_a_cached_read_costs_no_redis_round_trip(
     assert _portions(changed, item) == 3
 
 
+async def test_a_stock_change_keeps_the_network_menu(
+    client: httpx.AsyncClient, world: World, ctx: AppContext
+) -> None:
+    item = await world.item(portions=5)
+    network = await _warm(client, ctx, None)
+    await _warm(client, ctx, world.node_a)
+    await world.stock(world.node_a, item, 2)
+    # Portions are only in the node's menu: that one is dropped, the network one is kept.
+    assert ctx.cache.peek(menu_key(UUID(world.node_a))) is None
+    assert ctx.cache.peek(menu_key(None)) == network.content
+    assert _portions(await client.get("/api/v1/menu", params={"node_id": world.node_a}), item) == 2
+
+
 async def test_another_process_change_reaches_this_process_copy(
     world: World, settings: Settings
 ) -> None:
