@@ -33,6 +33,7 @@ HEARTBEAT_SECONDS = 5.0
 # Enough for one near copy per node menu; beyond it the copies start over.
 NEAR_MAX_ENTRIES = 1024
 _NAME_SEPARATOR = "\n"
+CLOSE_SECONDS = 1.0
 
 
 class Cache:
@@ -244,10 +245,11 @@ class Cache:
                 log.warning("cache invalidations unavailable", error=type(exc).__name__)
             finally:
                 self._drop_near()
-                with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-                with contextlib.suppress(RedisError, OSError):
-                    await client.aclose()
+                # Bounded: closing a connection to a Redis that is gone must not hang here.
+                with contextlib.suppress(RedisError, OSError, TimeoutError):
+                    await asyncio.wait_for(pubsub.aclose(), CLOSE_SECONDS)  # type: ignore[no-untyped-call]
+                with contextlib.suppress(RedisError, OSError, TimeoutError):
+                    await asyncio.wait_for(client.aclose(), CLOSE_SECONDS)
             await asyncio.sleep(BREAKER_SECONDS)
 
     async def _consume(self, pubsub: PubSub) -> None:
@@ -281,8 +283,7 @@ class Cache:
         if listener is not None and not listener.done():
             listener.cancel()
             if self._listener_loop is asyncio.get_running_loop():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
+                await asyncio.wait({listener}, timeout=2 * CLOSE_SECONDS)
         self._drop_near()
         if self._redis is not None:
             await self._redis.aclose()
