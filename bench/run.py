@@ -62,7 +62,12 @@ def main(argv: list[str]) -> int:
         print(f"bench: platform up and seeded in {time.time() - started:.0f} s", flush=True)
         bench = rows.Bench(world, selected, out)
         for name in chosen:
-            GROUPS[name](bench)
+            try:
+                GROUPS[name](bench)
+            except Exception:
+                # The run's folder goes at the end: show why the platform stopped answering.
+                print(stack.serve_log_tail(), file=sys.stderr)
+                raise
         config = {
             "mode": selected.name,
             "rows": chosen,

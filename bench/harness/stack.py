@@ -196,6 +196,11 @@ class Stack:
         if self.vyper_cache.is_dir():
             shutil.copytree(self.vyper_cache, COMPILED, dirs_exist_ok=True)
 
+    def serve_log_tail(self, chars: int = 4000) -> str:
+        log = self.folder / "serve.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return f"bench: the last of serve.log:\n{text[-chars:]}"
+
     def _start_serve(self) -> None:
         if COMPILED.is_dir() and not self.vyper_cache.exists():
             shutil.copytree(COMPILED, self.vyper_cache)

@@ -21,12 +21,13 @@ from hotpot.governance.api import router as governance_router
 from hotpot.governance.schemas import publish_voting_bounds
 from hotpot.http import docs, problems
 from hotpot.http.auth import require_roles
-from hotpot.http.middleware import RequestContext
+from hotpot.http.middleware import FastReads, RequestContext
 from hotpot.http.query import refuse_unknown_query
+from hotpot.menu.api import menu_read
 from hotpot.menu.api import router as menu_router
 from hotpot.network.api import router as network_router
 from hotpot.ops import gauges
-from hotpot.ops.api import metrics_router
+from hotpot.ops.api import health_read, metrics_router
 from hotpot.ops.api import router as ops_router
 from hotpot.orders.api import router as orders_router
 from hotpot.registry.api import router as registry_router
@@ -153,6 +154,8 @@ def create_app(settings: Settings) -> FastAPI:
         from hotpot.ops.profiling import profiling_router
 
         app.include_router(profiling_router(require_roles(AccessRole.OWNER)))
+    # Innermost of ours: CORS (when on) and RequestContext wrap these answers too.
+    app.add_middleware(FastReads, reads={"/health": health_read, "/api/v1/menu": menu_read(ctx)})
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

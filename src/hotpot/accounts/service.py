@@ -11,8 +11,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eth_account import Account as EthAccount
-from siwe import SiweMessage
-from siwe.siwe import VerificationError
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -204,6 +202,10 @@ async def siwe_nonce(ctx: AppContext) -> str:
 
 async def siwe_login(ctx: AppContext, message: str, signature: str) -> Tokens:
     """EIP-4361: signature, domain, chain, expiry, and a nonce that works exactly once."""
+    # Imported here: siwe's grammars cost each API worker about 12 MB for a rare sign-in.
+    from siwe import SiweMessage
+    from siwe.siwe import VerificationError
+
     settings = ctx.settings
     try:
         parsed = SiweMessage.from_message(message)

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from hotpot.context import AppContext
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    # async: FastAPI runs a plain `def` dependency on a worker thread, on every request.
     ctx = request.app.state.context
     assert isinstance(ctx, AppContext)
     return ctx

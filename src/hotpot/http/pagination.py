@@ -14,7 +14,7 @@ class PageParams:
     offset: int
 
 
-def _page_params(
+async def _page_params(  # async: a `def` one would run on a worker thread
     limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")] = 0,
 ) -> PageParams:

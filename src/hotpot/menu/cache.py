@@ -16,10 +16,18 @@ def menu_key(node_id: UUID | None) -> str:
 
 
 async def invalidate(ctx: AppContext, node_ids: Iterable[UUID]) -> None:
-    await ctx.cache.delete(menu_key(None), *(menu_key(node) for node in node_ids))
+    """After a change at these nodes (portions left, a node (de)activated).
+
+    The network menu (no node) shows neither portions nor nodes: it stays cached, so an
+    order or a sale does not make every worker render it again.
+    """
+    names = [menu_key(node) for node in node_ids]
+    if names:
+        await ctx.cache.delete(*names)
 
 
 async def invalidate_all(ctx: AppContext) -> None:
+    """After a change to the items themselves: every menu."""
     async with ctx.db.read() as conn:
         node_ids = await network_repo.node_ids(conn)
-    await invalidate(ctx, node_ids)
+    await ctx.cache.delete(menu_key(None), *(menu_key(node) for node in node_ids))

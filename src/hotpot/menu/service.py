@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from uuid import UUID, uuid4
@@ -141,17 +142,24 @@ async def _render(ctx: AppContext, node_id: UUID | None) -> bytes:
     return orjson.dumps(MenuOut(node_id=node_id, items=entries).model_dump(mode="json"))
 
 
+@functools.lru_cache(maxsize=256)
 def _etag(body: bytes) -> str:
+    # Keyed by the cached body itself: a near copy is the same object every time, and a
+    # bytes object keeps its hash, so a hit costs neither a hash of the body nor a SHA-256.
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+def cached_public_menu(ctx: AppContext, node_id: UUID | None) -> RenderedMenu | None:
+    """The menu from this process's copy when it may be served, else None; no I/O."""
+    body = ctx.cache.peek(menu_key(node_id))
+    return None if body is None else RenderedMenu(body=body, etag=_etag(body))
+
+
 async def public_menu(ctx: AppContext, node_id: UUID | None) -> RenderedMenu:
-    """The customer-facing menu: from Redis when cached, else rendered and cached."""
-    key = menu_key(node_id)
-    body = await ctx.cache.get(key)
-    if body is None:
-        body = await _render(ctx, node_id)
-        await ctx.cache.set(key, body, ctx.settings.menu_cache_ttl_seconds)
+    """The customer-facing menu: cached (this process's copy, else Redis's), else rendered."""
+    body = await ctx.cache.read_through(
+        menu_key(node_id), ctx.settings.menu_cache_ttl_seconds, lambda: _render(ctx, node_id)
+    )
     return RenderedMenu(body=body, etag=_etag(body))
 
 
