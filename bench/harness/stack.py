@@ -81,11 +81,19 @@ def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 20) -
         process.wait(5)
 
 
+def _enterable_folder(prefix: str) -> Path:
+    """A fresh temporary folder others may enter (not list): run as root, the embedded
+    PostgreSQL runs as an unprivileged account that must reach its data folder inside."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o711)
+    return folder
+
+
 @dataclass
 class Stack:
     workers: int = 2
     with_chain: bool = True
-    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hotpot-bench-")))
+    folder: Path = field(default_factory=lambda: _enterable_folder("hotpot-bench-"))
     database_url: str = ""  # libpq form
     redis_url: str = ""
     namespace: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
