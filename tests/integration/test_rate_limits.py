@@ -21,6 +21,7 @@ from hotpot.config import Settings
 from hotpot.security.gcra import Bucket, Rate, decide
 from tests.conftest import make_settings
 from tests.support import PASSWORD, World, bearer
+from tests.web.conftest import csrf_of
 
 BOUNDARY = 1_800_000_000.0  # a minute boundary: divisible by 60
 
@@ -143,6 +144,39 @@ async def test_tills_and_wallets_behind_the_same_address_sign_in_after_wrong_pas
         headers=_from(shared),
     )
     assert (siwe.status_code, siwe.json()["code"]) == (401, "siwe_malformed"), siwe.text
+
+
+async def _web_form(limited: Limited, path: str, fields: dict[str, str], address: str) -> int:
+    """A web page's form, as a browser sends it: the page (for its CSRF token), then the POST."""
+    shown = await limited.http.get(path, headers=_from(address))
+    answer = await limited.http.post(
+        path, data={"csrf": csrf_of(shown.text), **fields}, headers=_from(address)
+    )
+    return answer.status_code
+
+
+async def test_the_web_pages_sign_in_through_the_same_buckets_as_the_api(
+    limited: Limited, world: World
+) -> None:
+    """The pages kept copies of the old limits: wrong passwords on /app/signin from a
+    restaurant's address filled the bucket its till's sign-in page used."""
+    shared = _address()
+    for _ in range(12):  # more than the tight per (name, address) limit, different names
+        name = f"x{uuid.uuid4().hex[:6]}@hotpot-tests.org"
+        assert (
+            await _web_form(limited, "/app/signin", {"login": name, "password": "w"}, shared) == 401
+        )
+    await world.terminal(world.node_a)
+    terminal_id, (_node, secret) = list(world.terminal_secrets.items())[-1]
+    till = {"terminal_id": terminal_id, "secret": secret}
+    assert await _web_form(limited, "/app/till/signin", till, shared) == 303
+    # One name from one address: the API's tight bucket holds on the page too.
+    name = f"y{uuid.uuid4().hex[:6]}@hotpot-tests.org"
+    codes = [
+        await _web_form(limited, "/app/signin", {"login": name, "password": "w"}, shared)
+        for _ in range(11)
+    ]
+    assert codes == [401] * 10 + [429]
 
 
 async def test_a_name_guessed_from_many_addresses_backs_off(limited: Limited) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from hotpot.accounts import service
+from hotpot.accounts import limits, service
 from hotpot.accounts.schemas import (
     AccountOut,
     LoginIn,
@@ -22,7 +22,6 @@ from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_from
 from hotpot.network import service as network
-from hotpot.security.pii import normalize_email
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=errors(422))
 
@@ -45,19 +44,8 @@ async def register(body: RegisterIn, ctx: Ctx, request: Request) -> AccountOut:
 
 @router.post("/auth/login", response_model=TokenPair, responses=errors(401, 429))
 async def login(body: LoginIn, ctx: Ctx, request: Request) -> TokenPair:
-    settings = ctx.settings
-    address = client_address(request, settings.trusted_proxy_hops)
-    name = ctx.vault.lookup_hash("login", normalize_email(body.login)).hex()[:32]
-    # Tight per (name, address), so guesses from elsewhere cannot lock the owner out; per
-    # address across names against spraying; loose per name across addresses, with a
-    # doubling wait, against guessing from many addresses (docs/access.md).
-    await ctx.limiter.check("login", f"{name}|{address}", settings.rate_limit_login_per_minute, 60)
-    await ctx.limiter.check(
-        "login-address", address, settings.rate_limit_login_address_per_minute, 60
-    )
-    await ctx.limiter.check(
-        "login-name", name, settings.rate_limit_login_name_per_hour, 3600, backoff=True
-    )
+    address = client_address(request, ctx.settings.trusted_proxy_hops)
+    await limits.check_password_login(ctx, body.login, address)
     return TokenPair.model_validate(await service.login(ctx, body.login, body.password))
 
 
@@ -92,12 +80,8 @@ async def siwe_login(body: SiweIn, ctx: Ctx, request: Request) -> TokenPair:
     responses=errors(401, 403, 429),
 )
 async def terminal_login(body: TerminalLoginIn, ctx: Ctx, request: Request) -> TokenPair:
-    # Buckets apart from password logins: wrong passwords from a restaurant's shared
-    # address must not keep its tills from signing in.
-    limit = ctx.settings.rate_limit_terminal_login_per_minute
     address = client_address(request, ctx.settings.trusted_proxy_hops)
-    await ctx.limiter.check("terminal-login", f"{body.terminal_id}|{address}", limit, 60)
-    await ctx.limiter.check("terminal-login-address", address, limit * 6, 60)
+    await limits.check_terminal_login(ctx, body.terminal_id, address)
     # Terminals and their credentials are the network's; the route stays with sign-in.
     return TokenPair.model_validate(
         await network.terminal_login(ctx, body.terminal_id, body.secret)

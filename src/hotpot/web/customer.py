@@ -10,6 +10,7 @@ from fastapi import Query, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import RedirectResponse, Response
 
+from hotpot.accounts import limits
 from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import LoginIn, RegisterIn
 from hotpot.domain.access import AccessRole
@@ -25,7 +26,6 @@ from hotpot.orders.api import order_out
 from hotpot.orders.schemas import OrderIn
 from hotpot.sales import receipts
 from hotpot.sales.schemas import ClaimIn
-from hotpot.security.pii import normalize_email
 from hotpot.web import session
 from hotpot.web.common import (
     active_nodes,
@@ -171,16 +171,6 @@ async def signin_page(
     return page(request, "signin.html", next=wanted, login="", error=None)
 
 
-async def _login_limits(ctx: Ctx, request: Request, login_name: str) -> None:
-    # The API's sign-in limits, under the same names: the page is no way around them.
-    limit = ctx.settings.rate_limit_login_per_minute
-    await ctx.limiter.check(
-        "login", client_address(request, ctx.settings.trusted_proxy_hops), limit, 60
-    )
-    lookup = ctx.vault.lookup_hash("login", normalize_email(login_name)).hex()[:32]
-    await ctx.limiter.check("login-account", lookup, limit, 60)
-
-
 def _signed_in(request: Request, tokens: Tokens, target: str) -> Response:
     session.start_session(request, tokens.access_token, tokens.expires_in, tokens.refresh_token)
     response = RedirectResponse(target, status_code=303)
@@ -192,7 +182,8 @@ def _signed_in(request: Request, tokens: Tokens, target: str) -> Response:
 async def signin(request: Request, ctx: Ctx, form: Form) -> Response:
     try:
         body = validated(LoginIn, {"login": form.one("login"), "password": form.one("password")})
-        await _login_limits(ctx, request, body.login)
+        address = client_address(request, ctx.settings.trusted_proxy_hops)
+        await limits.check_password_login(ctx, body.login, address)
         tokens = await accounts.login(ctx, body.login, body.password)
     except DomainError as exc:
         return page(

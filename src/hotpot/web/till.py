@@ -7,6 +7,7 @@ import uuid
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
+from hotpot.accounts import limits
 from hotpot.accounts.schemas import TerminalLoginIn
 from hotpot.domain.errors import DomainError
 from hotpot.http.auth import client_address
@@ -37,13 +38,9 @@ async def till_signin(request: Request, ctx: Ctx, form: Form) -> Response:
             TerminalLoginIn,
             {"terminal_id": form.one("terminal_id"), "secret": form.one("secret")},
         )
-        # The API's terminal sign-in limit, under the same name.
-        await ctx.limiter.check(
-            "login",
-            client_address(request, ctx.settings.trusted_proxy_hops),
-            ctx.settings.rate_limit_login_per_minute,
-            60,
-        )
+        # The API's terminal sign-in limits, the same buckets.
+        address = client_address(request, ctx.settings.trusted_proxy_hops)
+        await limits.check_terminal_login(ctx, body.terminal_id, address)
         tokens = await network.terminal_login(ctx, body.terminal_id, body.secret)
     except DomainError as exc:
         return page(
