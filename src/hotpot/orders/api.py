@@ -9,7 +9,8 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotpot.domain.access import AccessRole
+from hotpot.context import AppContext
+from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Forbidden
 from hotpot.domain.orders import Order, OrderStatus
 from hotpot.domain.results import Slice
@@ -71,6 +72,15 @@ async def create_order(
 ) -> Response:
     if actor.role is not AccessRole.CUSTOMER:
         raise Forbidden("forbidden", "only customers place orders through the app")
+    status, payload = await place_once(ctx, actor, body, idempotency_key)
+    return Response(payload, status_code=status, media_type="application/json")
+
+
+async def place_once(
+    ctx: AppContext, actor: Actor, body: OrderIn, idempotency_key: str | None
+) -> tuple[int, bytes]:
+    """An order placed once per Idempotency-Key: this route and the web's order form (the
+    same fingerprint, so the same key and lines are the same order either way)."""
     await ctx.limiter.check("orders", str(actor.id), ctx.settings.rate_limit_orders_per_minute, 60)
 
     async def work(conn: AsyncConnection) -> tuple[int, bytes]:
@@ -78,7 +88,7 @@ async def create_order(
         return 201, orjson.dumps(order_out(order).model_dump(mode="json"))
 
     # A replay answers with the first response's stored bytes.
-    status, payload = await idempotency.run_once(
+    result = await idempotency.run_once(
         ctx.db,
         scope=str(actor.id),
         key=idempotency_key,
@@ -89,7 +99,7 @@ async def create_order(
         work=work,
     )
     service.count_placed()
-    return Response(payload, status_code=status, media_type="application/json")
+    return result
 
 
 @router.get("/orders", response_model=Page[OrderOut], responses=errors(401, 403))

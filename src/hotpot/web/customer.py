@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Query, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import RedirectResponse, Response
 
 from hotpot.accounts import limits
@@ -17,12 +16,11 @@ from hotpot.domain.access import AccessRole
 from hotpot.domain.accounts import Tokens
 from hotpot.domain.errors import DomainError
 from hotpot.domain.orders import OrderStatus
-from hotpot.http import idempotency
 from hotpot.http.auth import client_address, require_roles
 from hotpot.http.context import Ctx
 from hotpot.http.problems import status_of
 from hotpot.orders import service as orders
-from hotpot.orders.api import order_out
+from hotpot.orders.api import place_once
 from hotpot.orders.schemas import OrderIn
 from hotpot.sales import receipts
 from hotpot.sales.schemas import ClaimIn
@@ -103,24 +101,7 @@ async def place_order(request: Request, ctx: Ctx, form: Form, actor: WebActor) -
     """The API's order creation, Idempotency-Key from the form: a double tap orders once."""
     await _customer_only(actor)
     body = validated(OrderIn, {"node_id": form.one("node_id"), "lines": quantities(form)})
-    await ctx.limiter.check("orders", str(actor.id), ctx.settings.rate_limit_orders_per_minute, 60)
-
-    async def work(conn: AsyncConnection) -> tuple[int, bytes]:
-        order = await orders.place_order(conn, actor, body)
-        return 201, orjson.dumps(order_out(order).model_dump(mode="json"))
-
-    _, payload = await idempotency.run_once(
-        ctx.db,
-        scope=str(actor.id),
-        key=form.one("idempotency_key"),
-        # The API's fingerprint: the same key and lines are the same order either way.
-        fingerprint=idempotency.request_fingerprint(
-            "POST", "/api/v1/orders", body.model_dump(mode="json")
-        ),
-        in_flight_seconds=ctx.settings.idempotency_in_flight_seconds,
-        work=work,
-    )
-    orders.count_placed()
+    _, payload = await place_once(ctx, actor, body, form.one("idempotency_key"))
     order_id = orjson.loads(payload)["id"]
     return RedirectResponse(f"/app/orders/{order_id}", status_code=303)
 
