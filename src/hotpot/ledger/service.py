@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotpot.accounts import repository as accounts_repo
 from hotpot.config import Settings
 from hotpot.domain.access import AccessRole
+from hotpot.domain.sales import NodeFigures
 from hotpot.domain.tokenomics import Mint, NodeType, purchase_mint, start_of_network_day
 from hotpot.ledger import holders
 from hotpot.ledger import repository as repo
@@ -87,6 +88,18 @@ async def mint_purchase(
     )
     await repo.count_node_sale(conn, purchase.node_id, purchase.amount_tetri)
     return mint
+
+
+async def node_figures(
+    conn: AsyncConnection, node_id: UUID, node_type: NodeType, franchisee_account: UUID | None
+) -> NodeFigures:
+    """The node's purchase totals and what the ledger credited its franchisee there."""
+    purchases, volume = await repo.node_totals(conn, node_id)
+    earned = None
+    if node_type is NodeType.FRANCHISE and franchisee_account is not None:
+        holder = holders.account_holder(franchisee_account)
+        earned = await repo.minted_at_node(conn, holder, "THP", node_id)
+    return NodeFigures(purchases=purchases, volume_tetri=volume, franchisee_thp_units=earned)
 
 
 async def customers_thp(conn: AsyncConnection) -> dict[str, int]:
