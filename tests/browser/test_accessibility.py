@@ -9,6 +9,7 @@ import pytest
 
 from tests.browser.conftest import AXE, DESKTOP, PHONE, Person
 from tests.browser.test_journeys import sign_in, sign_up
+from tests.franchises import new_franchise
 from tests.support import World
 
 pytestmark = pytest.mark.browser
@@ -39,6 +40,7 @@ async def test_pages_have_no_serious_accessibility_violation(
     _, token = await world.customer()
     await world.order(token, world.node_a, item)
     chef_account = await world.staff("chef", world.node_a)
+    franchise = await new_franchise(world)
     found: list[dict[str, Any]] = []
     for viewport in (PHONE, DESKTOP):
         anonymous = await person("anonymous", viewport, bypass_csp=True)
@@ -58,4 +60,8 @@ async def test_pages_have_no_serious_accessibility_violation(
         chef = await person("chef", viewport, bypass_csp=True)
         await sign_in(chef, chef_account["email"])
         found += await violations(chef, f"/app/kitchen?node={world.node_a}")
+        franchisee = await person("franchisee", viewport, bypass_csp=True)
+        await sign_in(franchisee, franchise.account["email"])
+        for path in ("/app/franchisee", f"/app/franchisee/nodes/{franchise.node_id}"):
+            found += await violations(franchisee, path)
     assert found == []
