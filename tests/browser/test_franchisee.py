@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, Person
-from tests.browser.test_journeys import sign_in
+from tests.browser.test_journeys import sign_in, till_signed_in
 from tests.franchises import new_franchise
 from tests.support import World
 
@@ -25,23 +25,7 @@ async def test_a_till_sale_shows_on_the_franchisee_s_page(
     franchise = await new_franchise(world, city="Kutaisi")
     item = await world.item(price=2_000, name="Chicken hot pot")
     await world.stock(franchise.node_id, item, 50)
-    created = (
-        await world.client.post(
-            f"/api/v1/nodes/{franchise.node_id}/terminals",
-            json={"name": "franchise till"},
-            headers=world.auth("owner"),
-        )
-    ).json()
-    await world.client.patch(
-        f"/api/v1/terminals/{created['id']}",
-        json={"whitelisted": True},
-        headers=world.auth("owner"),
-    )
-    till = await person("franchise-till", DESKTOP)
-    await till.go("/app/till/signin")
-    await till.page.get_by_label("Terminal id").fill(created["id"])
-    await till.page.get_by_label("Terminal secret").fill(created["secret"])
-    await till.page.get_by_role("button", name="Sign in").click()
+    till = await till_signed_in(person, world, franchise.node_id, "franchise-till")
     await till.page.locator(f"#qty-{item}").fill("5")
     await till.page.get_by_role("button", name="Record sale").click()
     await expect(till.page.locator(".receipt .total")).to_have_text("100.00")

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import Field
 
 from hotpot.http.auth import CurrentActor, OwnerOnly, TillActor
 from hotpot.http.context import Ctx
-from hotpot.http.pagination import Paging
+from hotpot.http.pagination import Paging, keyset_cursor
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_from
 from hotpot.sales import expiry, pool, receipts, reports, service
@@ -152,14 +152,7 @@ async def node_sales(
     ctx: Ctx,
     actor: CurrentActor,
     paging: Paging,
-    cursor: Annotated[
-        str | None,
-        Query(
-            pattern=SALE_CURSOR_PATTERN,
-            description="next_cursor of the previous page (keyset paging); with `offset`,"
-            " that many sales after the cursor are skipped",
-        ),
-    ] = None,
+    cursor: Annotated[str | None, keyset_cursor(SALE_CURSOR_PATTERN)] = None,
 ) -> NodeSalesPage:
     """The node's walk-in sales, newest first, with the node's totals (the network owner
     and the node's own franchisee; another franchisee's node is 403)."""
