@@ -404,51 +404,42 @@ async def set_purchase_tokenomics(
     )
 
 
-async def count_node_sale(conn: AsyncConnection, node_id: UUID, amount_tetri: int) -> None:
-    """Add one sale of `amount_tetri` to the node's running totals."""
-    stmt = pg_insert(node_sales).values(node_id=node_id, sales_count=1, volume_tetri=amount_tetri)
+async def count_node_sale(
+    conn: AsyncConnection, node_id: UUID, amount_tetri: int, franchisee_units: int
+) -> None:
+    """Add one sale of `amount_tetri` (and its franchisee's THP) to the node's running totals."""
+    stmt = pg_insert(node_sales).values(
+        node_id=node_id,
+        sales_count=1,
+        volume_tetri=amount_tetri,
+        franchisee_thp_units=franchisee_units,
+    )
     await conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[node_sales.c.node_id],
             set_={
                 "sales_count": node_sales.c.sales_count + 1,
                 "volume_tetri": node_sales.c.volume_tetri + amount_tetri,
+                "franchisee_thp_units": node_sales.c.franchisee_thp_units + franchisee_units,
             },
         )
     )
 
 
-async def node_totals(conn: AsyncConnection, node_id: UUID) -> tuple[int, int]:
-    """(purchases, volume in tetri) at the node: its running totals, one row."""
+async def node_totals(conn: AsyncConnection, node_id: UUID) -> tuple[int, int, int]:
+    """(purchases, volume in tetri, THP units to its franchisee) at the node: one row."""
     row = (
         await conn.execute(
-            select(node_sales.c.sales_count, node_sales.c.volume_tetri).where(
-                node_sales.c.node_id == node_id
-            )
+            select(
+                node_sales.c.sales_count,
+                node_sales.c.volume_tetri,
+                node_sales.c.franchisee_thp_units,
+            ).where(node_sales.c.node_id == node_id)
         )
     ).first()
-    return (int(row.sales_count), int(row.volume_tetri)) if row else (0, 0)
-
-
-async def minted_at_node(conn: AsyncConnection, holder: str, token: str, node_id: UUID) -> int:
-    """What purchases at the node minted to `holder`: its mint entries joined to their
-    purchase (ix_ledger_entries_ref), over the node's purchases (ix_purchases_node)."""
-    E = ledger_entries
-    value = await conn.scalar(
-        select(func.coalesce(func.sum(E.c.units), 0))
-        .select_from(
-            purchases.join(
-                E, (E.c.ref_kind == purchases.c.ref_kind) & (E.c.ref_id == purchases.c.ref_id)
-            )
-        )
-        .where(
-            purchases.c.node_id == node_id,
-            E.c.kind == "mint",
-            E.c.token == token,
-            E.c.to_holder == holder,
-        )
-    )
-    return int(value or 0)
+    if row is None:
+        return 0, 0, 0
+    return int(row.sales_count), int(row.volume_tetri), int(row.franchisee_thp_units)
 
 
 async def outbox_backlog(conn: AsyncConnection) -> tuple[int, float]:
