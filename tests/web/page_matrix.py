@@ -31,6 +31,7 @@ KITCHEN = frozenset({"chef", "franchisee", "owner"})
 TILL = frozenset({"terminal"})
 HOLDERS = frozenset({"customer", "franchisee", "owner"})
 OWNER = frozenset({"owner"})
+FRANCHISEE = frozenset({"franchisee"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Page:
     # Roles the service does not show the object to at all (another node's): a 404 in
     # words, as the API answers them.
     hidden: frozenset[str] = frozenset()
+    # Parameters filled another way than PARAMETERS' default for their name:
+    # (name in the route, key in PARAMETERS).
+    params: tuple[tuple[str, str], ...] = ()
     # Query the route needs (its parameters filled like the path's).
     query: str = ""
     # A GET that answers a page a person looks at (not a fragment, an image or a
@@ -88,6 +92,11 @@ PAGES: dict[tuple[str, str], Page] = {
         whole_page=False,
     ),
     ("GET", "/app/wallet"): Page(HOLDERS),
+    ("GET", "/app/franchisee"): Page(FRANCHISEE),
+    # Node B is the world's franchise node; the API's rule lets the owner read it too.
+    ("GET", "/app/franchisee/nodes/{node_id}"): Page(
+        FRANCHISEE | OWNER, params=(("node_id", "franchise_node"),)
+    ),
 }
 
 
@@ -137,9 +146,14 @@ async def _node(world: World) -> str:
     return world.node_a
 
 
+async def _franchise_node(world: World) -> str:
+    return world.node_b
+
+
 # How each path parameter of a page is filled: an object of node A, the customer's.
 PARAMETERS: dict[str, Params] = {
     "node_id": _node,
+    "franchise_node": _franchise_node,
     "order_id": _order,
     "receipt_id": _receipt,
 }
@@ -148,20 +162,24 @@ PARAMETERS: dict[str, Params] = {
 FILLED = re.compile(r"\{([a-z_]+)\}")
 
 
-async def fill(template: str, world: World, cache: dict[str, str]) -> str:
+async def fill(
+    template: str, world: World, cache: dict[str, str], params: tuple[tuple[str, str], ...] = ()
+) -> str:
+    chosen = dict(params)
     for name in FILLED.findall(template):
-        if name not in cache:
-            assert name in PARAMETERS, f"no way to fill {{{name}}}: add it to PARAMETERS"
-            cache[name] = await PARAMETERS[name](world)
-        template = template.replace(f"{{{name}}}", cache[name])
+        key = chosen.get(name, name)
+        if key not in cache:
+            assert key in PARAMETERS, f"no way to fill {{{name}}}: add {key} to PARAMETERS"
+            cache[key] = await PARAMETERS[key](world)
+        template = template.replace(f"{{{name}}}", cache[key])
     return template
 
 
 async def target(template: str, entry: Page, world: World, cache: dict[str, str]) -> str:
     """The route's path with its parameters and query filled."""
-    path = await fill(template, world, cache)
+    path = await fill(template, world, cache, entry.params)
     if entry.query:
-        path += "?" + await fill(entry.query, world, cache)
+        path += "?" + await fill(entry.query, world, cache, entry.params)
     return path
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
@@ -22,3 +22,12 @@ async def _page_params(  # async: a `def` one would run on a worker thread
 
 
 Paging = Annotated[PageParams, Depends(_page_params)]
+
+
+def keyset_cursor(pattern: str) -> Any:
+    """The `cursor` parameter of a list paged by keyset (stable while rows are added)."""
+    return Query(
+        pattern=pattern,
+        description="next_cursor of the previous page (keyset paging); with `offset`,"
+        " that many items after the cursor are skipped",
+    )

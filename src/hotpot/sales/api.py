@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Response
+from pydantic import Field
 
 from hotpot.http.auth import CurrentActor, OwnerOnly, TillActor
 from hotpot.http.context import Ctx
-from hotpot.http.pagination import Paging
+from hotpot.http.pagination import Paging, keyset_cursor
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_from
-from hotpot.sales import expiry, pool, receipts, service
+from hotpot.sales import expiry, pool, receipts, reports, service
 from hotpot.sales.qr import qr_png
 from hotpot.sales.schemas import (
     ClaimIn,
     ClaimOut,
     DistributionOut,
     ExpiryOut,
+    NodeFiguresOut,
+    NodeSaleOut,
     PoolOut,
     ReceiptPrintOut,
     SaleIn,
@@ -114,3 +119,49 @@ async def distribute_pool(ctx: Ctx, actor: OwnerOnly) -> DistributionOut:
     """Pay the pool to ST holders pro rata (owner only; once per period, else 409 with
     `distribution_id` of the period's distribution)."""
     return DistributionOut.model_validate(await pool.distribute_pool(ctx, actor))
+
+
+class NodeSalesPage(Page[NodeSaleOut]):
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as `cursor` for the next (older) page, stable while sales are "
+        "added; null on the last page",
+    )
+    totals: NodeFiguresOut
+
+
+# A sale's place in the newest-first order: its time (microseconds since 1970) and its id.
+# 17 digits reach the year 5138, so every cursor the pattern admits is a valid moment.
+SALE_CURSOR_PATTERN = r"^[0-9]{1,17}\.[0-9a-f]{32}$"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def sale_cursor(created_at: datetime, sale_id: UUID) -> str:
+    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{sale_id.hex}"
+
+
+def sale_position(cursor: str) -> tuple[datetime, UUID]:
+    micros, sale_id = cursor.split(".")
+    return _EPOCH + timedelta(microseconds=int(micros)), UUID(sale_id)
+
+
+@router.get("/nodes/{node_id}/sales", response_model=NodeSalesPage, responses=errors(401, 403, 404))
+async def node_sales(
+    node_id: UUID,
+    ctx: Ctx,
+    actor: CurrentActor,
+    paging: Paging,
+    cursor: Annotated[str | None, keyset_cursor(SALE_CURSOR_PATTERN)] = None,
+) -> NodeSalesPage:
+    """The node's walk-in sales, newest first, with the node's totals (the network owner
+    and the node's own franchisee; another franchisee's node is 403)."""
+    before = None if cursor is None else sale_position(cursor)
+    found = await reports.node_sales(ctx, actor, node_id, paging.limit, paging.offset, before)
+    page = page_from(found.sales, NodeSaleOut, paging.limit, paging.offset)
+    last = found.sales.items[-1] if found.sales.items and found.sales.has_more else None
+    return NodeSalesPage(
+        **dict(page),
+        next_cursor=None if last is None else sale_cursor(last.created_at, last.sale_id),
+        totals=NodeFiguresOut.model_validate(found.figures),
+    )

@@ -115,3 +115,24 @@ class DistributionOut(Out):
     pool_units: int
     holders_paid: int
     created_at: datetime
+
+
+class NodeSaleOut(Out):
+    sale_id: UUID
+    terminal_id: UUID
+    terminal_sale_id: str
+    amount_tetri: int
+    receipt_id: UUID
+    receipt_status: ReceiptStatus = Field(description="whether a customer claimed its tokens")
+    created_at: datetime
+
+
+class NodeFiguresOut(Out):
+    purchases: int = Field(
+        description="every purchase that minted at the node: walk-in sales and completed app orders"
+    )
+    volume_tetri: int = Field(description="what those purchases came to, in tetri")
+    franchisee_thp_units: int | None = Field(
+        description="THP units the ledger credited the node's franchisee for them (their "
+        "share by the purchase rule); null for a node without a franchisee"
+    )
