@@ -62,6 +62,11 @@ class ReasonRequired(TransitionRefused, Invalid):
     """The transition needs a reason and none was given."""
 
 
+def role_may_move(role: AccessRole, current: OrderStatus, target: OrderStatus) -> bool:
+    """Whether the role may ever take this move (the order's node or owner aside)."""
+    return role in TRANSITIONS.get((current, target), frozenset())
+
+
 def check_transition(
     actor: Actor,
     *,

@@ -48,6 +48,7 @@ _customer_only = require_roles(AccessRole.CUSTOMER)
 def _landing_for(role: AccessRole) -> str:
     return {
         AccessRole.CHEF: "/app/kitchen",
+        AccessRole.CASHIER: "/app/kitchen",
         AccessRole.FRANCHISEE: "/app/franchisee",
         AccessRole.TERMINAL: "/app/till",
     }.get(role, "/app/")
