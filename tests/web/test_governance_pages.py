@@ -124,6 +124,8 @@ async def test_open_vote_finalize_and_the_proof_of_ones_own_vote(make: Browser, 
     assert opened.headers["location"] == f"/app/proposals/{proposal}"
     page = await alice.get(f"/app/proposals/{proposal}")
     assert 'data-status="VOTING"' in page.text
+    # While the vote is open the status and tally poll; the fragment stops at the close.
+    assert f'hx-get="/app/proposals/{proposal}/live"' in page.text
     assert 'name="choice" value="FOR"' in page.text
     assert 'value="ABSTAIN"' not in page.text  # no abstaining on a dish
     listing = await alice.get("/app/proposals")
@@ -133,7 +135,7 @@ async def test_open_vote_finalize_and_the_proof_of_ones_own_vote(make: Browser, 
     assert voted.status_code == 303
     after = await alice.get(f"/app/proposals/{proposal}")
     assert 'data-my-vote="FOR"' in after.text
-    assert "You voted for with 6.00 SPOT." in after.text
+    assert "You voted “For” with 6.00 SPOT." in after.text
     assert 'action="/app/proposals/' not in after.text  # no second vote form
     # A second vote (a resend of the same form) is refused in words; nothing changes.
     again = await alice.post(
@@ -145,6 +147,9 @@ async def test_open_vote_finalize_and_the_proof_of_ones_own_vote(make: Browser, 
     assert against.status_code == 303, against.text
     tally = (await gov.get(proposal))["tally"]
     assert (tally["for_units"], tally["against_units"], tally["vote_count"]) == (600, 200, 2)
+    live = await bob.get(f"/app/proposals/{proposal}/live")
+    assert "data-for>6.00<" in live.text and "data-against>2.00<" in live.text
+    assert "<html" not in live.text and "hx-trigger" in live.text
 
     early = await press(owner, proposal, f"/app/owner/proposals/{proposal}/finalize")
     assert early.status_code == 409
@@ -158,6 +163,7 @@ async def test_open_vote_finalize_and_the_proof_of_ones_own_vote(make: Browser, 
     assert finalized.status_code == 303
     result = await alice.get(f"/app/proposals/{proposal}")
     assert 'data-status="APPROVED"' in result.text
+    assert "hx-trigger" not in (await alice.get(f"/app/proposals/{proposal}/live")).text
     assert 'data-outcome="PASSED"' in result.text
     root = (await gov.get(proposal))["votes_root"]
     assert f"data-root>{root}<" in result.text
@@ -183,6 +189,7 @@ async def test_open_vote_finalize_and_the_proof_of_ones_own_vote(make: Browser, 
         (alice, "/app/proposals"),
         (alice, f"/app/proposals/{proposal}"),
         (alice, f"/app/proposals/{proposal}/my-vote"),
+        (alice, f"/app/proposals/{proposal}/live"),
         (owner, f"/app/proposals/{proposal}"),
         (owner, "/app/owner/proposals"),
         (await make(), f"/app/proposals/{proposal}"),

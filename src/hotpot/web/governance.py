@@ -19,6 +19,7 @@ from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Invalid
 from hotpot.domain.governance import Proposal, ProposalStatus
 from hotpot.governance import outcome, proposals, voting
+from hotpot.governance.clock import Clock
 from hotpot.governance.schemas import DishProposalIn, VoteIn
 from hotpot.http.auth import require_roles
 from hotpot.http.clock import ClockDep
@@ -66,25 +67,39 @@ def _choices(proposal: Proposal) -> list[str]:
     return [choice.value for choice in rules.VoteChoice if choice in allowed]
 
 
+async def _proposal_view(ctx: Ctx, clock: Clock, proposal_id: str) -> dict[str, Any]:
+    proposal = await proposals.get_proposal(ctx, clock, _proposal_id(proposal_id))
+    return {"proposal": proposal, "choices": _choices(proposal)}
+
+
 @router.get("/proposals/{proposal_id}")
 async def proposal_page(
     proposal_id: str, request: Request, ctx: Ctx, clock: ClockDep, actor: MaybeWebActor
 ) -> Response:
-    proposal = await proposals.get_proposal(ctx, clock, _proposal_id(proposal_id))
+    view = await _proposal_view(ctx, clock, proposal_id)
+    proposal: Proposal = view["proposal"]
     is_customer = actor is not None and actor.role is AccessRole.CUSTOMER
     mine = await voting.my_vote(ctx, proposal.id, actor.id) if is_customer and actor else None
     return page(
         request,
         "proposal.html",
-        proposal=proposal,
+        **view,
         mine=mine,
         # The form for a customer who has not voted while the vote is open; whether their
         # snapshot weight allows a vote is the service's to say (in words) when they send it.
         may_vote=is_customer and mine is None and proposal.status is ProposalStatus.VOTING,
-        choices=_choices(proposal),
         is_owner=actor is not None and actor.role is AccessRole.OWNER,
         network=proposal.kind.is_network,
     )
+
+
+@router.get("/proposals/{proposal_id}/live")
+async def proposal_live(
+    proposal_id: str, request: Request, ctx: Ctx, clock: ClockDep, actor: MaybeWebActor
+) -> Response:
+    """The status and tally the page polls while the vote is open (it stops at the close)."""
+    view = await _proposal_view(ctx, clock, proposal_id)
+    return page(request, "fragments/proposal_live.html", **view)
 
 
 @router.post("/proposals/{proposal_id}/vote")
