@@ -24,7 +24,7 @@ from hotpot.governance import repository as governance_repo
 from hotpot.governance.proposals import rules_of
 from tests.integration.test_governance_api import BASE, Gov, gov_app
 from tests.support import PASSWORD, ok, unique_email
-from tests.web.conftest import Browser, csrf_of, signed_in, submit
+from tests.web.conftest import Browser, browsers, csrf_of, signed_in, submit
 from tests.web.test_pages import assert_no_inline_code
 
 PROPOSAL_LINK = re.compile(r"/app/proposals/([0-9a-f-]{36})")
@@ -39,6 +39,7 @@ def pages_database(fresh_database: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="module")
 async def gov(pages_database: str, redis_url: str) -> AsyncIterator[Gov]:
+    """The governance API tests' app (fake clock) on this module's own database."""
     async with gov_app(pages_database, redis_url) as running:
         yield running
 
@@ -51,18 +52,8 @@ def _reset_clock(gov: Gov) -> Iterator[None]:
 
 @pytest.fixture
 async def make(gov: Gov) -> AsyncIterator[Browser]:
-    """A browser-like client (its own cookie jar) against this module's app."""
-    opened: list[httpx.AsyncClient] = []
-
-    async def new() -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=gov.app)
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        opened.append(client)
-        return client
-
-    yield new
-    for client in opened:
-        await client.aclose()
+    async with browsers(gov.app) as new:
+        yield new
 
 
 async def owner_browser(make: Browser, gov: Gov) -> httpx.AsyncClient:

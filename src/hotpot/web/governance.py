@@ -8,12 +8,14 @@ Every page calls the governance services the API calls, with the same clock depe
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
+from hotpot.context import AppContext
 from hotpot.domain import governance as rules
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Invalid
@@ -197,33 +199,27 @@ async def propose_dish(
     return _back_to(created.id)
 
 
-async def _owner_action(actor: Actor, proposal_id: str) -> UUID:
+# The owner's three moves on a proposal, each the API's; a retry of any is harmless.
+_OWNER_ACTIONS: dict[str, Callable[[AppContext, Clock, Actor, UUID], Awaitable[Proposal]]] = {
+    "open": lambda ctx, clock, _, wanted: proposals.open_proposal(ctx, clock, wanted),
+    # Refused in words while the vote is open.
+    "finalize": lambda ctx, clock, _, wanted: outcome.finalize(ctx, clock, wanted),
+    # Refused in words inside the timelock, or when the proposal did not pass.
+    "execute": outcome.execute,
+}
+
+
+@router.post("/owner/proposals/{proposal_id}/{action}")
+async def owner_action(
+    proposal_id: str,
+    action: Literal["open", "finalize", "execute"],
+    request: Request,
+    ctx: Ctx,
+    clock: ClockDep,
+    form: Form,
+    actor: WebActor,
+) -> Response:
     await _owner_only(actor)
-    return _proposal_id(proposal_id)
-
-
-@router.post("/owner/proposals/{proposal_id}/open")
-async def open_vote(
-    proposal_id: str, request: Request, ctx: Ctx, clock: ClockDep, form: Form, actor: WebActor
-) -> Response:
-    wanted = await _owner_action(actor, proposal_id)
-    await proposals.open_proposal(ctx, clock, wanted)  # a retry is harmless
-    return _back_to(wanted)
-
-
-@router.post("/owner/proposals/{proposal_id}/finalize")
-async def finalize(
-    proposal_id: str, request: Request, ctx: Ctx, clock: ClockDep, form: Form, actor: WebActor
-) -> Response:
-    wanted = await _owner_action(actor, proposal_id)
-    await outcome.finalize(ctx, clock, wanted)  # refused in words while the vote is open
-    return _back_to(wanted)
-
-
-@router.post("/owner/proposals/{proposal_id}/execute")
-async def execute(
-    proposal_id: str, request: Request, ctx: Ctx, clock: ClockDep, form: Form, actor: WebActor
-) -> Response:
-    wanted = await _owner_action(actor, proposal_id)
-    await outcome.execute(ctx, clock, actor, wanted)  # refused in words inside the timelock
+    wanted = _proposal_id(proposal_id)
+    await _OWNER_ACTIONS[action](ctx, clock, actor, wanted)
     return _back_to(wanted)
