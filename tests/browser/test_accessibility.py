@@ -49,11 +49,12 @@ async def test_pages_have_no_serious_accessibility_violation(
             "/app/signup",
             "/app/till/signin",
             f"/app/nodes/{world.node_a}/menu",
+            "/app/proposals",
         ):
             found += await violations(anonymous, path)
         customer = await person("customer", viewport, bypass_csp=True)
         await sign_up(customer)
-        for path in ("/app/orders", "/app/claim", "/app/wallet"):
+        for path in ("/app/orders", "/app/claim", "/app/wallet", "/app/proposals"):
             found += await violations(customer, path)
         chef = await person("chef", viewport, bypass_csp=True)
         await sign_in(chef, chef_account["email"])

@@ -80,7 +80,7 @@ async def propose_dish(owner: httpx.AsyncClient, name: str = "Mushroom hot pot")
         {
             "name": name,
             "description": "A dish for the cold months",
-            "price": "24.50",
+            "price": "24,5",
             "ingredients": "broth, 300, 120\nmushrooms, 150, 40",
         },
     )
@@ -103,6 +103,10 @@ async def test_open_vote_finalize_and_the_proof_of_ones_own_vote(make: Browser, 
     shown = await owner.get(f"/app/proposals/{proposal}")
     assert shown.status_code == 200
     assert 'data-status="PROPOSED"' in shown.text
+    # The dish is a menu item in PROPOSED, priced from the GEL typed (integer tetri).
+    item = (await gov.get(proposal))["menu_item_id"]
+    dish = ok(await gov.client.get(f"/api/v1/menu/items/{item}", headers=gov.owner()))
+    assert (dish["status"], dish["price_tetri"], dish["total_kcal"]) == ("PROPOSED", 2450, 160)
     assert f'action="/app/owner/proposals/{proposal}/open"' in shown.text
     alice, alice_id = await voter(make, gov, 600)
     bob, _ = await voter(make, gov, 200)
