@@ -320,3 +320,19 @@ async def test_a_dish_form_with_a_bad_price_or_ingredient_says_what_is_wrong(
         assert shown.status_code == 422
         assert words in shown.text
         assert 'value="Odd dish"' in shown.text  # what was typed stays in the form
+
+
+async def test_a_tokenomics_proposal_shows_its_change_in_words(make: Browser, gov: Gov) -> None:
+    _, proposer = await gov.holder(1_000)
+    change = {
+        "thp_price_tetri": 1_200,
+        "owner_node_split": {"owner_bps": 4_500, "charity_bps": 300, "buyer_bps": 5_200},
+    }
+    created = ok(await gov.network(proposer, kind="TOKENOMICS_CHANGE", tokenomics=change), 201)
+    page = await (await make()).get(f"/app/proposals/{created['id']}")
+    assert page.status_code == 200, page.text
+    assert "THP price: 12.00 GEL" in page.text
+    shares = "owner 45.00 %, franchisee 0.00 %, charity 3.00 %, buyer 52.00 %"
+    assert f"Shares on an owner node: {shares}" in page.text
+    assert "data-abstain>0.00<" in page.text  # a network vote may abstain
+    assert "Sign in to vote" in page.text
