@@ -19,7 +19,7 @@ def test_amounts_read_as_units(text: str, units: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "1.234", "-1", "1e3", "1.", ".5", "abc", "1 000", "0x10", "１２", "9" * 14]
+    "text", ["", "1.234", "-1", "1e3", "1.", ".5", "abc", "1 000", "0x10", "\uff11\uff12", "9" * 14]
 )
 def test_anything_else_is_refused_in_words(text: str) -> None:
     with pytest.raises(Invalid) as refused:
