@@ -37,8 +37,9 @@ async def test_pages_have_no_serious_accessibility_violation(
     world = live_world
     item = await world.item(price=990, name="Mushroom hot pot")
     _, token = await world.customer()
-    await world.order(token, world.node_a, item)
+    order = await world.order(token, world.node_a, item)
     chef_account = await world.staff("chef", world.node_a)
+    officer_account = await world.staff("compliance")
     found: list[dict[str, Any]] = []
     for viewport in (PHONE, DESKTOP):
         anonymous = await person("anonymous", viewport, bypass_csp=True)
@@ -49,6 +50,9 @@ async def test_pages_have_no_serious_accessibility_violation(
             "/app/signup",
             "/app/till/signin",
             f"/app/nodes/{world.node_a}/menu",
+            "/app/transparency",
+            "/app/verify",
+            f"/app/verify?id={order['id']}",
         ):
             found += await violations(anonymous, path)
         customer = await person("customer", viewport, bypass_csp=True)
@@ -58,4 +62,7 @@ async def test_pages_have_no_serious_accessibility_violation(
         chef = await person("chef", viewport, bypass_csp=True)
         await sign_in(chef, chef_account["email"])
         found += await violations(chef, f"/app/kitchen?node={world.node_a}")
+        officer = await person("compliance", viewport, bypass_csp=True)
+        await sign_in(officer, officer_account["email"])
+        found += await violations(officer, "/app/compliance")
     assert found == []

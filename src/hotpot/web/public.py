@@ -70,12 +70,16 @@ async def verify(
     pending, the batch, the Merkle proof, the transaction, and the check on chain."""
     ref_id = id.strip()
     values: dict[str, Any] = {"ref_id": ref_id, "kind": kind, "proof": None, "error": None}
+    values["missing"] = None
     values |= {"check": None, "check_problem": None}
     if not ref_id:
         return page(request, "verify.html", **values)
     kinds = (kind,) if kind in KINDS else KINDS
     try:
         proof = await _proof(ctx, kinds, ref_id)
+    except NotFound as exc:
+        # A search that found nothing settled yet is an answer, not a broken page: 200.
+        return page(request, "verify.html", **{**values, "missing": exc.detail})
     except DomainError as exc:
         return page(
             request, "verify.html", status_code=status_of(exc), **{**values, "error": exc.detail}
