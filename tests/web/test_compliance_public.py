@@ -225,12 +225,16 @@ async def test_a_double_submitted_transfer_moves_thp_once(
     assert f'value="{receiver["wallet_address"]}"' in refused.text  # the form keeps what was typed
     await set_kyc(world, sender["id"], "VERIFIED")
     await set_kyc(world, receiver["id"], "VERIFIED")
-    for amount, words in (("1.234", "at most two decimals"), ("-1", "at most two decimals")):
+    for changed, words in (
+        ({"amount": "1.234"}, "at most two decimals"),
+        ({"amount": "-1"}, "at most two decimals"),
+        ({"amount": "0.00"}, "send more than 0 THP"),
+        ({"recipient": "0x12"}, "0x followed by 40 hexadecimal digits"),
+    ):
         bad = await browser.post(
-            "/app/wallet/transfer",
-            data={**_wallet_form(refused.text), **fields, "amount": amount},
+            "/app/wallet/transfer", data={**_wallet_form(refused.text), **fields, **changed}
         )
-        assert bad.status_code == 422 and words in bad.text
+        assert bad.status_code == 422 and words in bad.text, (changed, bad.text[-600:])
     too_much = await browser.post(
         "/app/wallet/transfer", data={**_wallet_form(refused.text), **fields, "amount": "2"}
     )

@@ -11,7 +11,7 @@ from fastapi import Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from hotpot.domain.access import AccessRole, Actor
-from hotpot.domain.errors import DomainError
+from hotpot.domain.errors import DomainError, Invalid
 from hotpot.domain.wallets import units_from_text
 from hotpot.http.context import Ctx
 from hotpot.http.problems import status_of
@@ -59,14 +59,27 @@ async def wallet(
     return page(request, "wallet.html", **{**view, "sent": sent or None})
 
 
+def _transfer_body(recipient: str, amount: str) -> TransferIn:
+    units = units_from_text(amount)
+    if units == 0:
+        raise Invalid("invalid_amount", "send more than 0 THP")
+    try:
+        return validated(TransferIn, {"to_address": recipient, "units": units})
+    except Invalid as exc:
+        if exc.detail.startswith("to_address"):  # the pattern's words mean little to people
+            raise Invalid(
+                exc.code, "the recipient's address is 0x followed by 40 hexadecimal digits"
+            ) from exc
+        raise
+
+
 @router.post("/wallet/transfer")
 async def transfer(request: Request, ctx: Ctx, form: Form, actor: WebActor) -> Response:
     """POST /api/v1/transfers from the form, once per the form's Idempotency-Key; a refusal
     (not verified, not enough THP, the 49 % cap, ...) is shown on the wallet in words."""
     wallets.sender_of(actor)  # only customers transfer: 403 in the API's words
     try:
-        units = units_from_text(form.one("amount"))
-        body = validated(TransferIn, {"to_address": form.one("recipient"), "units": units})
+        body = _transfer_body(form.one("recipient"), form.one("amount"))
         _, payload = await transfer_once(ctx, actor, body, form.one("idempotency_key") or None)
     except DomainError as exc:
         view = await _wallet_view(ctx, actor)
