@@ -108,6 +108,9 @@ async def test_compliance_sets_a_status_from_the_queue(
     shown = await browser.get(back)
     assert f'data-done="{customer["id"]}"' in shown.text and "VERIFIED" in shown.text
     assert customer["id"] not in QUEUED.findall(shown.text)
+    # A notice is shown only for a well-formed decision (no text planted through a link).
+    planted = await browser.get("/app/compliance?done=anyone+you+like&to=VERIFIED")
+    assert "data-done" not in planted.text
     # The form by id sets any status, even of a customer who is not waiting.
     again = await submit(
         browser,

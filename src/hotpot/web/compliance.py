@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import Query, Request
 from starlette.responses import RedirectResponse, Response
@@ -26,6 +27,14 @@ _compliance_only = require_roles(AccessRole.COMPLIANCE)
 QUEUE_PAGE = 50
 # The statuses a queued customer's buttons set, in the order shown.
 DECISIONS = ("VERIFIED", "REJECTED", "PENDING")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @router.get("/compliance")
@@ -57,8 +66,9 @@ async def queue(
         decisions=DECISIONS,
         next_page=next_page,
         cursor=cursor,
-        done=done,
-        done_status=to if to in KYC_STATUSES else "",
+        # The notice of the last decision, from the redirect: only a well-formed one.
+        done=done if to in KYC_STATUSES and _is_uuid(done) else "",
+        done_status=to,
     )
 
 
