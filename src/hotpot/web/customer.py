@@ -122,12 +122,14 @@ async def _order_view(ctx: Ctx, actor: Any, order_id: str) -> dict[str, Any]:
 
 @router.get("/orders/{order_id}")
 async def order_page(order_id: str, request: Request, ctx: Ctx, actor: WebActor) -> Response:
+    await _customer_only(actor)  # staff follow orders on the kitchen display
     return page(request, "order.html", **await _order_view(ctx, actor, order_id))
 
 
 @router.get("/orders/{order_id}/status")
 async def order_status(order_id: str, request: Request, ctx: Ctx, actor: WebActor) -> Response:
     """The fragment the order page polls (every second until the order is final)."""
+    await _customer_only(actor)
     return page(request, "fragments/order_status.html", **await _order_view(ctx, actor, order_id))
 
 
@@ -135,6 +137,7 @@ async def order_status(order_id: str, request: Request, ctx: Ctx, actor: WebActo
 async def cancel_order(
     order_id: str, request: Request, ctx: Ctx, form: Form, actor: WebActor
 ) -> Response:
+    await _customer_only(actor)  # staff cancel on the kitchen display, with a reason
     order = await orders.transition(
         ctx, actor, parse_uuid(order_id, "order"), OrderStatus.CANCELLED, None
     )
