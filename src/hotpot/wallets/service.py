@@ -92,8 +92,8 @@ async def kyc_queue(
     if not wanted:
         raise Invalid("invalid_status", "the queue holds PENDING and NOT_STARTED customers")
     async with ctx.db.read() as conn:
-        known = after is None or await accounts_repo.role_of(conn, after) == "customer"
-        if not known:
+        role = None if after is None else await accounts_repo.role_of(conn, after)
+        if after is not None and role != AccessRole.CUSTOMER.value:
             raise Invalid("invalid_cursor", "the cursor names no customer")
         rows = await accounts_repo.kyc_queue(conn, wanted, limit + 1, offset, after)
     return Slice.of([account_of(ctx.vault, row) for row in rows], limit)
