@@ -32,6 +32,7 @@ TILL = frozenset({"terminal"})
 HOLDERS = frozenset({"customer", "franchisee", "owner"})
 OWNER = frozenset({"owner"})
 FRANCHISEE = frozenset({"franchisee"})
+COMPLIANCE = frozenset({"compliance"})
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/app/franchisee/nodes/{node_id}"): Page(
         FRANCHISEE | OWNER, params=(("node_id", "franchise_node"),)
     ),
+    # Only customers move THP (the franchisee's and the owner's wallets show no form).
+    ("POST", "/app/wallet/transfer"): Page(CUSTOMER),
+    ("GET", "/app/compliance"): Page(COMPLIANCE),
+    ("POST", "/app/compliance/kyc"): Page(COMPLIANCE),
+    ("GET", "/app/transparency"): Page(EVERYONE),
+    # With an id, the page shows its answer (not yet settled here) under the search box.
+    ("GET", "/app/verify"): Page(EVERYONE, query="id={order_id}"),
 }
 
 

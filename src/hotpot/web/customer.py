@@ -51,6 +51,7 @@ def _landing_for(role: AccessRole) -> str:
         AccessRole.CASHIER: "/app/kitchen",
         AccessRole.FRANCHISEE: "/app/franchisee",
         AccessRole.TERMINAL: "/app/till",
+        AccessRole.COMPLIANCE: "/app/compliance",
     }.get(role, "/app/")
 
 
