@@ -34,6 +34,7 @@ from hotpot.web.common import (
     quantities,
     validated,
 )
+from hotpot.web.i18n import N_
 from hotpot.web.session import Form, MaybeWebActor, WebActor
 from hotpot.web.templating import PAGE_HEADERS, page
 
@@ -206,7 +207,7 @@ async def siwe_signin(request: Request, ctx: Ctx, form: Form) -> Response:
         message = form.one("message").replace("\r\n", "\n")
         signature = form.one("signature")
         if not message or not signature:
-            raise Invalid("validation_error", "the wallet sent no signed message: try again")
+            raise Invalid("validation_error", N_("the wallet sent no signed message: try again"))
         tokens = await accounts.siwe_login(ctx, message, signature)
     except DomainError as exc:
         return page(
