@@ -217,3 +217,29 @@ async def test_the_redis_script_and_the_rule_agree(redis_url: str) -> None:
                 assert float(got[1]) == pytest.approx(expected.retry_after, abs=1e-6)
     finally:
         await cache.close()
+
+
+async def test_sign_in_with_ethereum_on_the_pages_shares_the_api_bucket(
+    limited: Limited,
+) -> None:
+    """The page's SIWE route counts in the API's `siwe` bucket (accounts/limits.py)."""
+    address = _address()
+    garbage = {"message": "not a sign-in message " * 4, "signature": "0x" + "00" * 65}
+    codes = []
+    for _ in range(6):
+        response = await limited.http.post(
+            "/api/v1/auth/siwe", json=garbage, headers=_from(address)
+        )
+        codes.append(response.status_code)
+    shown = await limited.http.get("/app/signin", headers=_from(address))
+    for _ in range(5):
+        response = await limited.http.post(
+            "/app/signin/ethereum",
+            data={"csrf": csrf_of(shown.text), **garbage},
+            headers=_from(address),
+        )
+        codes.append(response.status_code)
+    # The shipped limit is 10 a minute, whichever edge the attempts came through.
+    assert codes == [401] * 10 + [429], codes
+    api = await limited.http.post("/api/v1/auth/siwe", json=garbage, headers=_from(address))
+    assert api.status_code == 429

@@ -201,8 +201,11 @@ async def test_a_form_without_the_right_csrf_token_is_refused_and_writes_nothing
     # Every state-changing route of the pages checks it, signed in or not.
     for path in (
         "/app/signin",
+        "/app/signin/ethereum",
+        "/app/signin/ethereum/message",
         "/app/signup",
         "/app/signout",
+        "/app/language",
         "/app/claim",
         "/app/till/signin",
         "/app/till/sales",

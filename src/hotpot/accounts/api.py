@@ -21,7 +21,6 @@ from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_from
-from hotpot.network import service as network
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=errors(422))
 
@@ -63,14 +62,14 @@ async def logout(body: RefreshIn, ctx: Ctx) -> Response:
 
 @router.get("/auth/siwe/nonce", response_model=SiweNonceOut, responses=errors(429))
 async def siwe_nonce(ctx: Ctx, request: Request) -> SiweNonceOut:
-    await _limit(ctx, request, "siwe-nonce", ctx.settings.rate_limit_login_per_minute * 3, 60)
+    await limits.check_siwe_nonce(ctx, client_address(request, ctx.settings.trusted_proxy_hops))
     nonce = await service.siwe_nonce(ctx)
     return SiweNonceOut(nonce=nonce, expires_in=ctx.settings.siwe_nonce_ttl_seconds)
 
 
 @router.post("/auth/siwe", response_model=TokenPair, responses=errors(401, 429))
 async def siwe_login(body: SiweIn, ctx: Ctx, request: Request) -> TokenPair:
-    await _limit(ctx, request, "siwe", ctx.settings.rate_limit_siwe_per_minute, 60)
+    await limits.check_siwe_login(ctx, client_address(request, ctx.settings.trusted_proxy_hops))
     return TokenPair.model_validate(await service.siwe_login(ctx, body.message, body.signature))
 
 
@@ -82,9 +81,9 @@ async def siwe_login(body: SiweIn, ctx: Ctx, request: Request) -> TokenPair:
 async def terminal_login(body: TerminalLoginIn, ctx: Ctx, request: Request) -> TokenPair:
     address = client_address(request, ctx.settings.trusted_proxy_hops)
     await limits.check_terminal_login(ctx, body.terminal_id, address)
-    # Terminals and their credentials are the network's; the route stays with sign-in.
+    # Terminals and their credentials are the network's; their sessions are kept here.
     return TokenPair.model_validate(
-        await network.terminal_login(ctx, body.terminal_id, body.secret)
+        await service.terminal_login(ctx, body.terminal_id, body.secret)
     )
 
 

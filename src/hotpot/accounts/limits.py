@@ -28,3 +28,12 @@ async def check_terminal_login(ctx: AppContext, terminal_id: object, address: st
     limit = ctx.settings.rate_limit_terminal_login_per_minute
     await ctx.limiter.check("terminal-login", f"{terminal_id}|{address}", limit, 60)
     await ctx.limiter.check("terminal-login-address", address, limit * 6, 60)
+
+
+async def check_siwe_nonce(ctx: AppContext, address: str) -> None:
+    limit = ctx.settings.rate_limit_login_per_minute * 3
+    await ctx.limiter.check("siwe-nonce", address, limit, 60)
+
+
+async def check_siwe_login(ctx: AppContext, address: str) -> None:
+    await ctx.limiter.check("siwe", address, ctx.settings.rate_limit_siwe_per_minute, 60)

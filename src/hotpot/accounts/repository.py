@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import func, insert, select, tuple_, update
@@ -14,6 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.accounts.tables import accounts, refresh_tokens, siwe_nonces
 from hotpot.domain.access import AccessRole
+
+
+class Holder(NamedTuple):
+    """Whose refresh token: a person's account or a POS terminal (exactly one is set)."""
+
+    account_id: UUID | None = None
+    terminal_id: UUID | None = None
 
 
 async def insert_account(conn: AsyncConnection, values: dict[str, Any]) -> bool:
@@ -50,7 +57,7 @@ async def list_staff(conn: AsyncConnection, limit: int, offset: int) -> list[Row
 async def store_refresh_token(
     conn: AsyncConnection,
     token_id: UUID,
-    account_id: UUID,
+    holder: Holder,
     family_id: UUID,
     token_hash: bytes,
     expires: datetime,
@@ -58,7 +65,8 @@ async def store_refresh_token(
     await conn.execute(
         insert(refresh_tokens).values(
             id=token_id,
-            account_id=account_id,
+            account_id=holder.account_id,
+            terminal_id=holder.terminal_id,
             family_id=family_id,
             token_hash=token_hash,
             expires_at=expires,
@@ -68,8 +76,8 @@ async def store_refresh_token(
 
 async def consume_refresh_token(
     conn: AsyncConnection, token_hash: bytes
-) -> tuple[UUID, UUID] | None:
-    """Revoke a live refresh token in one statement; (account id, family id), or None."""
+) -> tuple[Holder, UUID] | None:
+    """Revoke a live refresh token in one statement; (its holder, family id), or None."""
     row = await conn.execute(
         update(refresh_tokens)
         .where(
@@ -78,10 +86,24 @@ async def consume_refresh_token(
             refresh_tokens.c.expires_at > func.now(),
         )
         .values(revoked_at=func.now())
-        .returning(refresh_tokens.c.account_id, refresh_tokens.c.family_id)
+        .returning(
+            refresh_tokens.c.account_id, refresh_tokens.c.terminal_id, refresh_tokens.c.family_id
+        )
     )
     found = row.first()
-    return None if found is None else (found.account_id, found.family_id)
+    if found is None:
+        return None
+    return Holder(found.account_id, found.terminal_id), found.family_id
+
+
+async def revoke_terminal_tokens(conn: AsyncConnection, terminal_id: UUID) -> int:
+    """End every live session of a terminal; how many refresh tokens that revoked."""
+    result = await conn.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.terminal_id == terminal_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return result.rowcount
 
 
 async def revoke_family_of(conn: AsyncConnection, token_hash: bytes) -> int:

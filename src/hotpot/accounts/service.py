@@ -1,16 +1,20 @@
 """Accounts: registration, sign-in (password, Ethereum), tokens, staff.
 
-Terminals sign in through the network slice, which owns their credentials.
+Terminals' credentials and whitelist are the network slice's; their sessions (a refresh
+token beside the access token the network issues) are kept here with people's, so one
+rotation with reuse detection serves both.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from eth_account import Account as EthAccount
+from eth_utils.address import is_address, to_checksum_address
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,9 +23,11 @@ from hotpot.accounts.schemas import NodeStaffIn, OfficeStaffIn, RegisterIn
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole
 from hotpot.domain.accounts import Account, Tokens
-from hotpot.domain.errors import Conflict, NotFound, Unauthenticated
+from hotpot.domain.errors import Conflict, Invalid, NotFound, Unauthenticated
+from hotpot.domain.network import Terminal
 from hotpot.domain.results import Slice
 from hotpot.network import repository as network_repo
+from hotpot.network import service as network
 from hotpot.security.pii import PiiVault, normalize_email, normalize_phone
 from hotpot.security.tokens import Claims, issue_access_token, new_refresh_token, refresh_token_hash
 
@@ -135,15 +141,56 @@ async def _issue_pair(
     """An access token and a refresh token; a sign-in starts a new refresh family."""
     claims = Claims(subject=row["id"], role=row["role"], node_ids=await _node_ids_for(conn, row))
     ttl = ctx.settings.access_token_ttl_seconds
+    holder = repo.Holder(account_id=row["id"])
+    return Tokens(
+        access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
+        refresh_token=await _store_refresh(ctx, conn, holder, family_id),
+        expires_in=ttl,
+    )
+
+
+async def _store_refresh(
+    ctx: AppContext, conn: AsyncConnection, holder: repo.Holder, family_id: UUID | None
+) -> str:
+    """A new refresh token for the holder; a sign-in (no family yet) starts a family."""
     refresh, refresh_hash = new_refresh_token()
     expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.refresh_token_ttl_seconds)
     family = family_id if family_id is not None else uuid4()
-    await repo.store_refresh_token(conn, uuid4(), row["id"], family, refresh_hash, expires)
-    return Tokens(
-        access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
-        refresh_token=refresh,
-        expires_in=ttl,
-    )
+    await repo.store_refresh_token(conn, uuid4(), holder, family, refresh_hash, expires)
+    return refresh
+
+
+async def terminal_login(ctx: AppContext, terminal_id: UUID, secret: str) -> Tokens:
+    """The network's terminal sign-in (credential, whitelist), plus a refresh token, so a
+    till stays signed in past one access token as people do."""
+    access = await network.terminal_login(ctx, terminal_id, secret)
+    async with ctx.db.transaction() as conn:
+        refresh = await _store_refresh(ctx, conn, repo.Holder(terminal_id=terminal_id), None)
+    return replace(access, refresh_token=refresh)
+
+
+async def _terminal_pair(
+    ctx: AppContext, conn: AsyncConnection, terminal_id: UUID, family_id: UUID
+) -> Tokens | None:
+    """The rotated pair of a terminal still whitelisted; None (every session of the
+    terminal revoked) when it has left the whitelist or no longer exists."""
+    row = await network_repo.terminal(conn, terminal_id)
+    if row is None or not row["whitelisted"]:
+        await repo.revoke_terminal_tokens(conn, terminal_id)
+        return None
+    access = network.terminal_access(ctx, row)
+    refresh = await _store_refresh(ctx, conn, repo.Holder(terminal_id=terminal_id), family_id)
+    return replace(access, refresh_token=refresh)
+
+
+async def set_terminal_whitelisted(ctx: AppContext, terminal_id: UUID, value: bool) -> Terminal:
+    """The network's whitelist switch; leaving the whitelist also ends the terminal's
+    sessions at once (its access tokens are refused by the whitelist check already)."""
+    terminal = await network.set_whitelisted(ctx, terminal_id, value)
+    if not value:
+        async with ctx.db.transaction() as conn:
+            await repo.revoke_terminal_tokens(conn, terminal_id)
+    return terminal
 
 
 def _bad_login() -> Unauthenticated:
@@ -174,17 +221,28 @@ async def refresh(ctx: AppContext, token: str) -> Tokens:
     """Rotate a refresh token. A used one coming back means it leaked (OAuth 2.0 Security
     BCP, reuse detection): its whole family is revoked and the user signs in again."""
     token_hash = refresh_token_hash(token)
+    terminal_gone = False
     async with ctx.db.transaction() as conn:
         consumed = await repo.consume_refresh_token(conn, token_hash)
         if consumed is None:
             # Committed before the refusal, so the revocation survives the 401.
             await repo.revoke_family_of(conn, token_hash)
+        elif consumed[0].terminal_id is not None:
+            pair = await _terminal_pair(ctx, conn, consumed[0].terminal_id, consumed[1])
+            if pair is not None:
+                return pair
+            terminal_gone = True
         else:
-            account_id, family_id = consumed
-            row = await repo.by_id(conn, account_id)
+            holder, family_id = consumed
+            assert holder.account_id is not None
+            row = await repo.by_id(conn, holder.account_id)
             if row is None or not row["active"]:
                 raise _bad_refresh()
             return await _issue_pair(ctx, conn, row, family_id)
+    if terminal_gone:
+        raise Unauthenticated(
+            "terminal_not_whitelisted", "this terminal is not whitelisted: sign it in again"
+        )
     raise _bad_refresh()
 
 
@@ -199,6 +257,35 @@ async def siwe_nonce(ctx: AppContext) -> str:
     async with ctx.db.transaction() as conn:
         await repo.store_nonce(conn, nonce, expires)
     return nonce
+
+
+SIWE_STATEMENT = "Sign in to The Hot Pot Spot"
+
+
+async def siwe_message(ctx: AppContext, address: str) -> str:
+    """An EIP-4361 message for this wallet to sign, with a fresh nonce: what `siwe_login`
+    accepts (for clients that cannot build one, such as the pages' script)."""
+    from siwe import SiweMessage
+
+    if not is_address(address):
+        raise Invalid("invalid_address", "this is not an Ethereum address")
+    settings = ctx.settings
+    nonce = await siwe_nonce(ctx)
+    now = datetime.now(UTC).replace(microsecond=0)
+    expires = now + timedelta(seconds=settings.siwe_nonce_ttl_seconds)
+    text: str = SiweMessage(
+        domain=settings.siwe_domain,
+        # EIP-55: wallets hand out lower-case addresses; the message wants the checksum form.
+        address=to_checksum_address(address),
+        statement=SIWE_STATEMENT,
+        uri=settings.siwe_uri,
+        version="1",
+        chain_id=settings.siwe_chain_id,
+        nonce=nonce,
+        issued_at=now.isoformat().replace("+00:00", "Z"),
+        expiration_time=expires.isoformat().replace("+00:00", "Z"),
+    ).prepare_message()
+    return text
 
 
 async def siwe_login(ctx: AppContext, message: str, signature: str) -> Tokens:

@@ -1,4 +1,4 @@
-"""People: accounts, their refresh tokens and sign-in-with-Ethereum nonces."""
+"""People: accounts, their refresh tokens (and POS terminals'), sign-in-with-Ethereum nonces."""
 
 from __future__ import annotations
 
@@ -52,13 +52,18 @@ refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("account_id", UUID(as_uuid=True), ForeignKey("accounts.id"), nullable=False),
+    # A person's or a POS terminal's (the network owns terminals; sessions are issued here).
+    Column("account_id", UUID(as_uuid=True), ForeignKey("accounts.id"), nullable=True),
+    Column(
+        "terminal_id", UUID(as_uuid=True), ForeignKey("terminals.id"), nullable=True, index=True
+    ),
     Column("token_hash", LargeBinary, nullable=False, unique=True),
     # Every token rotated from one sign-in shares its family: a replayed token revokes it.
     Column("family_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     created_at(),
+    CheckConstraint("(account_id IS NULL) <> (terminal_id IS NULL)", name="one_holder"),
 )
 
 siwe_nonces = Table(

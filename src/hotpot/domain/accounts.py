@@ -25,7 +25,7 @@ class Account:
 
 @dataclass(frozen=True)
 class Tokens:
-    """What a sign-in returns: an access token, and a refresh token for people (not tills)."""
+    """What a sign-in returns: an access token and a refresh token (people and tills alike)."""
 
     access_token: str
     expires_in: int

@@ -82,8 +82,9 @@ async def list_terminals(
 async def update_terminal(
     terminal_id: UUID, body: TerminalPatch, ctx: Ctx, _: OwnerOnly
 ) -> TerminalOut:
+    # Through accounts: leaving the whitelist also revokes the till's refresh tokens.
     return TerminalOut.model_validate(
-        await service.set_whitelisted(ctx, terminal_id, body.whitelisted)
+        await accounts.set_terminal_whitelisted(ctx, terminal_id, body.whitelisted)
     )
 
 

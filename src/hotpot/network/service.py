@@ -137,6 +137,16 @@ def _not_whitelisted() -> Forbidden:
     return Forbidden("terminal_not_whitelisted", "this terminal is not whitelisted")
 
 
+def terminal_access(ctx: AppContext, row: RowMapping) -> Tokens:
+    """A whitelisted terminal's access token (its refresh token is the accounts slice's)."""
+    ttl = ctx.settings.access_token_ttl_seconds
+    claims = Claims(subject=row["id"], role=AccessRole.TERMINAL.value, node_ids=(row["node_id"],))
+    return Tokens(
+        access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
+        expires_in=ttl,
+    )
+
+
 async def terminal_login(ctx: AppContext, terminal_id: UUID, secret: str) -> Tokens:
     async with ctx.db.read() as conn:
         row = await repo.terminal(conn, terminal_id)
@@ -144,12 +154,7 @@ async def terminal_login(ctx: AppContext, terminal_id: UUID, secret: str) -> Tok
         raise Unauthenticated("invalid_credentials", "the terminal id or secret is wrong")
     if not row["whitelisted"]:
         raise _not_whitelisted()
-    ttl = ctx.settings.access_token_ttl_seconds
-    claims = Claims(subject=row["id"], role=AccessRole.TERMINAL.value, node_ids=(row["node_id"],))
-    return Tokens(
-        access_token=issue_access_token(ctx.settings.effective_jwt_secret, claims, ttl),
-        expires_in=ttl,
-    )
+    return terminal_access(ctx, row)
 
 
 async def require_whitelisted(ctx: AppContext, terminal_id: UUID) -> None:

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from hotpot.accounts import limits
 from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import LoginIn, RegisterIn
 from hotpot.domain.access import AccessRole
 from hotpot.domain.accounts import Tokens
-from hotpot.domain.errors import DomainError
+from hotpot.domain.errors import DomainError, Invalid
 from hotpot.domain.orders import OrderStatus
 from hotpot.http.auth import client_address, require_roles
 from hotpot.http.context import Ctx
@@ -34,8 +34,9 @@ from hotpot.web.common import (
     quantities,
     validated,
 )
+from hotpot.web.i18n import N_
 from hotpot.web.session import Form, MaybeWebActor, WebActor
-from hotpot.web.templating import page
+from hotpot.web.templating import PAGE_HEADERS, page
 
 router = pages_router()
 
@@ -184,6 +185,46 @@ async def signin(request: Request, ctx: Ctx, form: Form) -> Response:
     wanted = form.one("next")
     target = session.safe_next(wanted) if wanted else _landing_for(actor.role)
     return _signed_in(request, tokens, target)
+
+
+@router.post("/signin/ethereum/message")
+async def siwe_message(request: Request, ctx: Ctx, form: Form) -> Response:
+    """The EIP-4361 text the page's script asks the wallet to sign (`static/siwe.js`): the
+    accounts service builds it with a fresh nonce, as `GET /auth/siwe/nonce` would give."""
+    try:
+        address = client_address(request, ctx.settings.trusted_proxy_hops)
+        await limits.check_siwe_nonce(ctx, address)
+        message = await accounts.siwe_message(ctx, form.one("address"))
+    except DomainError as exc:
+        return PlainTextResponse(exc.detail, status_code=status_of(exc), headers=PAGE_HEADERS)
+    return PlainTextResponse(message, headers=PAGE_HEADERS)
+
+
+@router.post("/signin/ethereum")
+async def siwe_signin(request: Request, ctx: Ctx, form: Form) -> Response:
+    """Sign in with Ethereum: the API's verification (signature, domain, chain, expiry,
+    one-use nonce) and its rate limit, then the session cookies as a password sign-in."""
+    wanted = session.safe_next(form.one("next")) if form.one("next") else ""
+    try:
+        address = client_address(request, ctx.settings.trusted_proxy_hops)
+        await limits.check_siwe_login(ctx, address)
+        # A form's newlines arrive as CRLF (HTML's form encoding); EIP-4361 signs LF.
+        message = form.one("message").replace("\r\n", "\n")
+        signature = form.one("signature")
+        if not message or not signature:
+            raise Invalid("validation_error", N_("the wallet sent no signed message: try again"))
+        tokens = await accounts.siwe_login(ctx, message, signature)
+    except DomainError as exc:
+        return page(
+            request,
+            "signin.html",
+            status_code=status_of(exc),
+            next=wanted,
+            login="",
+            error=exc.detail,
+        )
+    actor = await session.actor_from_token(ctx, tokens.access_token)
+    return _signed_in(request, tokens, wanted or _landing_for(actor.role))
 
 
 @router.get("/signup")

@@ -21,6 +21,7 @@ from hotpot.adapters.database import database_unavailable, is_unavailable
 from hotpot.domain import errors as domain_errors
 from hotpot.http.problems import status_of
 from hotpot.web import session
+from hotpot.web.i18n import N_
 from hotpot.web.templating import page
 
 log = structlog.get_logger(__name__)
@@ -69,7 +70,7 @@ class HtmlErrorsRoute(APIRoute):
                     "error.html",
                     status_code=422,
                     status=422,
-                    detail="this address or form does not match what the page expects",
+                    detail=N_("this address or form does not match what the page expects"),
                 )
             except HTTPException:
                 raise
@@ -87,7 +88,7 @@ class HtmlErrorsRoute(APIRoute):
                     "error.html",
                     status_code=500,
                     status=500,
-                    detail="an unexpected error occurred; please try again",
+                    detail=N_("an unexpected error occurred; please try again"),
                 )
 
         return guarded

@@ -17,6 +17,7 @@ from hotpot.http.auth import require_roles
 from hotpot.http.context import Ctx
 from hotpot.orders import service as orders
 from hotpot.web.common import active_nodes, node_menu, node_named, pages_router, parse_uuid
+from hotpot.web.i18n import N_
 from hotpot.web.session import Form, WebActor
 from hotpot.web.templating import page
 
@@ -39,10 +40,10 @@ class Step:
 
 # The one forward move each open state offers on the display (the service decides who may).
 NEXT = {
-    OrderStatus.PENDING: Step(OrderStatus.CONFIRMED, "Confirm"),
-    OrderStatus.CONFIRMED: Step(OrderStatus.IN_PROGRESS, "Start cooking"),
-    OrderStatus.IN_PROGRESS: Step(OrderStatus.READY, "Ready"),
-    OrderStatus.READY: Step(OrderStatus.COMPLETED, "Handed over"),
+    OrderStatus.PENDING: Step(OrderStatus.CONFIRMED, N_("Confirm")),
+    OrderStatus.CONFIRMED: Step(OrderStatus.IN_PROGRESS, N_("Start cooking")),
+    OrderStatus.IN_PROGRESS: Step(OrderStatus.READY, N_("Ready")),
+    OrderStatus.READY: Step(OrderStatus.COMPLETED, N_("Handed over")),
 }
 CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 

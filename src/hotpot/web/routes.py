@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from hotpot.web import compliance, customer, franchisee, governance, kitchen, public, till, wallet
+from hotpot.web import (
+    compliance,
+    customer,
+    franchisee,
+    governance,
+    kitchen,
+    language,
+    public,
+    till,
+    wallet,
+)
 from hotpot.web.errors import HtmlErrorsRoute
 from hotpot.web.session import MaybeWebActor
 from hotpot.web.templating import STATIC, page
@@ -35,6 +45,16 @@ async def claim_link(receipt: Annotated[str, Query(max_length=100)] = "") -> Res
 
 def install(app: FastAPI) -> None:
     app.include_router(root)
-    for module in (customer, franchisee, governance, kitchen, till, wallet, compliance, public):
+    for module in (
+        customer,
+        franchisee,
+        governance,
+        kitchen,
+        language,
+        till,
+        wallet,
+        compliance,
+        public,
+    ):
         app.include_router(module.router)
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")

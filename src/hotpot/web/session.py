@@ -31,6 +31,7 @@ from hotpot.domain.accounts import Tokens
 from hotpot.domain.errors import Forbidden, Unauthenticated
 from hotpot.http.auth import current_actor, till_actor
 from hotpot.http.context import Ctx
+from hotpot.web.i18n import N_
 
 SESSION_COOKIE = "hotpot_session"
 # The API's refresh token, sent only to the pages (path /app/): a session outlives one
@@ -205,7 +206,7 @@ async def actor_from_cookie(request: Request, ctx: AppContext, *, terminals: boo
     tokens = await _rotated(ctx, refresh)
     if tokens is None:
         end_session(request)
-        raise Unauthenticated("session_expired", "your session has ended: please sign in again")
+        raise Unauthenticated("session_expired", N_("your session has ended: please sign in again"))
     start_session(request, tokens.access_token, tokens.expires_in, tokens.refresh_token)
     actor = await actor_from_token(ctx, tokens.access_token, terminals=terminals)
     request.state.web_actor = actor
@@ -251,7 +252,7 @@ async def checked_form(request: Request, ctx: Ctx) -> FormData:
         "application/x-www-form-urlencoded",
         "",
     ):
-        raise Forbidden("csrf_failed", "this form was not sent by the app's own page")
+        raise Forbidden("csrf_failed", N_("this form was not sent by the app's own page"))
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     sent = (fields.get(CSRF_FIELD) or [""])[0]
     nonce = request.cookies.get(CSRF_COOKIE, "")
@@ -259,7 +260,7 @@ async def checked_form(request: Request, ctx: Ctx) -> FormData:
     if not nonce or not hmac.compare_digest(sent, _expected(ctx, nonce, session)):
         raise Forbidden(
             "csrf_failed",
-            "this form has expired or was not sent by the app's own page: reload and try again",
+            N_("this form has expired or was not sent by the app's own page: reload and try again"),
         )
     return FormData(fields)
 

@@ -1,8 +1,9 @@
 """Rendering: one Jinja2 environment, the number formats, and the headers every page carries.
 
-Templates are autoescaped; strings go through `_()` (gettext, null translations for now) so a
-translator can add a catalogue without touching the templates. Amounts are formatted from
-integers with integer arithmetic only.
+Templates are autoescaped; strings go through `_()` (gettext: one environment per language
+of `web/i18n.py`, the catalogue's translations installed), so a translator adds a language
+without touching the templates. Amounts are formatted from integers with integer
+arithmetic only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from hotpot.web import session
+from hotpot.web import i18n, session
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -63,7 +64,7 @@ def minutes_since(moment: datetime, now: datetime | None = None) -> int:
     return max(0, int((current - moment).total_seconds() // 60))
 
 
-def _environment() -> Environment:
+def _environment(lang: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(("html",)),
@@ -72,20 +73,28 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    translations = i18n.translations(lang)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    # For the web's own words that reach a template as a value (a refusal's detail marked
+    # with `i18n.N_`): looked up in the catalogue, anything else shown as it is.
+    env.filters["translate"] = lambda text: translations.gettext(text) if text else text
     env.filters["gel"] = gel
     env.filters["units"] = units
     env.filters["minutes_since"] = minutes_since
     env.filters["when"] = when
     env.globals["htmx_version"] = HTMX_VERSION
+    env.globals["lang"] = lang
+    env.globals["languages"] = [(code, i18n.NAMES.get(code, code)) for code in i18n.languages()]
     return env
 
 
-ENV = _environment()
+# Built at start: every catalogue is compiled once, before the first request.
+ENVS = {lang: _environment(lang) for lang in i18n.languages()}
+ENV = ENVS[i18n.DEFAULT]
 
 
-def render(name: str, **values: Any) -> str:
-    return ENV.get_template(name).render(**values)
+def render(name: str, lang: str = i18n.DEFAULT, **values: Any) -> str:
+    return ENVS.get(lang, ENV).get_template(name).render(**values)
 
 
 def page(
@@ -99,7 +108,12 @@ def page(
     values.setdefault("actor", getattr(request.state, "web_actor", None))
     values.setdefault("csrf", session.csrf_token(request))
     values.setdefault("path", request.url.path)
-    response = HTMLResponse(render(name, **values), status_code=status_code)
+    # Where the language switch comes back to: this page, unless only a POST shows it.
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    values.setdefault("here", here if request.method == "GET" else "/app/")
+    response = HTMLResponse(
+        render(name, i18n.language_of(request), **values), status_code=status_code
+    )
     response.headers.update(PAGE_HEADERS)
     if headers:
         response.headers.update(headers)

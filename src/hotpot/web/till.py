@@ -8,12 +8,12 @@ from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
 from hotpot.accounts import limits
+from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import TerminalLoginIn
 from hotpot.domain.errors import DomainError
 from hotpot.http.auth import client_address
 from hotpot.http.context import Ctx
 from hotpot.http.problems import status_of
-from hotpot.network import service as network
 from hotpot.sales import receipts
 from hotpot.sales import service as sales
 from hotpot.sales.qr import qr_png
@@ -41,7 +41,7 @@ async def till_signin(request: Request, ctx: Ctx, form: Form) -> Response:
         # The API's terminal sign-in limits, the same buckets.
         address = client_address(request, ctx.settings.trusted_proxy_hops)
         await limits.check_terminal_login(ctx, body.terminal_id, address)
-        tokens = await network.terminal_login(ctx, body.terminal_id, body.secret)
+        tokens = await accounts.terminal_login(ctx, body.terminal_id, body.secret)
     except DomainError as exc:
         return page(
             request,
@@ -50,7 +50,8 @@ async def till_signin(request: Request, ctx: Ctx, form: Form) -> Response:
             terminal_id=form.one("terminal_id"),
             error=exc.detail,
         )
-    session.start_session(request, tokens.access_token, tokens.expires_in)
+    # With its refresh token: the till stays signed in past one access token.
+    session.start_session(request, tokens.access_token, tokens.expires_in, tokens.refresh_token)
     response = RedirectResponse("/app/till", status_code=303)
     session.apply_cookies(request, response)
     return response
