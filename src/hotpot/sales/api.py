@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
+from hotpot.domain.receipts import POOL_CURSOR_PATTERN
 from hotpot.http.auth import CurrentActor, OwnerOnly, TillActor
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
@@ -18,6 +20,8 @@ from hotpot.sales.schemas import (
     ClaimOut,
     DistributionOut,
     ExpiryOut,
+    PooledReceiptOut,
+    PooledReceiptPage,
     PoolOut,
     ReceiptPrintOut,
     SaleIn,
@@ -102,6 +106,29 @@ async def get_pool(ctx: Ctx) -> PoolOut:
 async def list_distributions(ctx: Ctx, paging: Paging) -> Page[DistributionOut]:
     found = await pool.list_distributions(ctx, paging.limit, paging.offset)
     return page_from(found, DistributionOut, paging.limit, paging.offset)
+
+
+@router.get("/pool/receipts", response_model=PooledReceiptPage, responses=errors(401, 403))
+async def list_pooled_receipts(
+    ctx: Ctx,
+    _: OwnerOnly,
+    limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(
+            pattern=POOL_CURSOR_PATTERN,
+            description="next_cursor of the previous page (keyset paging)",
+        ),
+    ] = None,
+) -> PooledReceiptPage:
+    """The receipts behind the pool (owner only): EXPIRED, unclaimed to their deadline,
+    latest expiry first, paged by keyset only (there is no offset)."""
+    found = await pool.pooled_receipts(ctx, limit, cursor)
+    return PooledReceiptPage(
+        items=[PooledReceiptOut.model_validate(item) for item in found.items],
+        limit=limit,
+        next_cursor=found.next_cursor,
+    )
 
 
 @router.post(

@@ -19,7 +19,8 @@ from hotpot.domain.distribution import (
     distribute_to_customers,
     period_of,
 )
-from hotpot.domain.errors import Conflict, Forbidden
+from hotpot.domain.errors import Conflict, Forbidden, Invalid
+from hotpot.domain.receipts import PooledPage, PooledReceipt, parse_pool_cursor, pool_cursor
 from hotpot.domain.results import Slice
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger_repo
@@ -124,3 +125,36 @@ async def list_distributions(ctx: AppContext, limit: int, offset: int) -> Slice[
     async with ctx.db.read() as conn:
         rows = await repo.list_distributions(conn, limit + 1, offset)
     return Slice([_distribution(row) for row in rows[:limit]], has_more=len(rows) > limit)
+
+
+def _pooled(row: RowMapping) -> PooledReceipt:
+    return PooledReceipt(
+        receipt_id=row["id"],
+        sale_id=row["sale_id"],
+        node_id=row["node_id"],
+        amount_tetri=row["amount_tetri"],
+        thp_units=row["thp_units"],
+        spot_units_burned=row["spot_units"],
+        issued_at=row["created_at"],
+        expires_at=row["expires_at"],
+        expired_at=row["closed_at"],
+    )
+
+
+async def pooled_receipts(ctx: AppContext, limit: int, cursor: str | None = None) -> PooledPage:
+    """The receipts behind the pool: EXPIRED ones (unclaimed to their deadline), latest
+    expiry first, a page after `cursor` (the previous page's `next_cursor`)."""
+    before = None
+    if cursor is not None:
+        try:
+            before = parse_pool_cursor(cursor)
+        except ValueError as exc:
+            raise Invalid("invalid_cursor", "cursor is not one this list gave out") from exc
+    async with ctx.db.read() as conn:
+        rows = await repo.expired_receipts(conn, limit + 1, before)
+    found = Slice.of([_pooled(row) for row in rows], limit)
+    last = found.items[-1] if found.items and found.has_more else None
+    return PooledPage(
+        items=found.items,
+        next_cursor=None if last is None else pool_cursor(last.expired_at, last.receipt_id),
+    )

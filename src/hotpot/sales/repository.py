@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -150,4 +150,24 @@ async def list_distributions(conn: AsyncConnection, limit: int, offset: int) -> 
         .limit(limit)
         .offset(offset)
     )
+    return list((await conn.execute(stmt)).mappings())
+
+
+async def expired_receipts(
+    conn: AsyncConnection, limit: int, before: tuple[datetime, UUID] | None
+) -> list[RowMapping]:
+    """EXPIRED receipts with their sale's amount, latest expiry first, after the keyset
+    position `before` (expiry, id): read along `ix_receipts_expired`, however many there are."""
+    stmt = (
+        select(receipts, sales.c.amount_tetri)
+        .join(sales, sales.c.id == receipts.c.sale_id)
+        .where(receipts.c.status == ReceiptStatus.EXPIRED.value)
+    )
+    if before is not None:
+        at, receipt_id = before
+        position = tuple_(
+            literal(at, receipts.c.closed_at.type), literal(receipt_id, receipts.c.id.type)
+        )
+        stmt = stmt.where(tuple_(receipts.c.closed_at, receipts.c.id) < position)
+    stmt = stmt.order_by(receipts.c.closed_at.desc(), receipts.c.id.desc()).limit(limit)
     return list((await conn.execute(stmt)).mappings())

@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from hotpot.domain.distribution import DistributionPeriod
-from hotpot.domain.receipts import ReceiptStatus
+from hotpot.domain.receipts import POOL_CURSOR_PATTERN, ReceiptStatus
 from hotpot.validation import Id, Out, Strict, line
 
 # What `domain.receipts.normalise_code` accepts: 12 characters of the code alphabet (either
@@ -115,3 +115,26 @@ class DistributionOut(Out):
     pool_units: int
     holders_paid: int
     created_at: datetime
+
+
+class PooledReceiptOut(Out):
+    receipt_id: UUID
+    sale_id: UUID
+    node_id: UUID
+    amount_tetri: int = Field(description="the walk-in sale's amount")
+    thp_units: int = Field(description="the buyer's THP share, moved to the pool at expiry")
+    spot_units_burned: int = Field(description="the buyer's SPOT, burned at expiry")
+    issued_at: datetime
+    expires_at: datetime
+    expired_at: datetime = Field(description="when the expiry moved it to the pool")
+
+
+class PooledReceiptPage(Out):
+    items: list[PooledReceiptOut]
+    limit: int = Field(ge=1, le=100)
+    next_cursor: str | None = Field(
+        default=None,
+        pattern=POOL_CURSOR_PATTERN,
+        description="pass as `cursor` for the next page (stable while receipts expire);"
+        " null on the last page",
+    )
