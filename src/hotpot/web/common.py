@@ -3,6 +3,7 @@ models, and the menu of a node as the public menu service renders it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -11,7 +12,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
 
 from hotpot.context import AppContext
+from hotpot.domain.access import AccessRole
 from hotpot.domain.errors import Invalid, NotFound
+from hotpot.http.auth import require_roles
 from hotpot.menu import service as menu
 from hotpot.network import service as network
 from hotpot.web.errors import HtmlErrorsRoute
@@ -21,6 +24,10 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_NODES = 200
 QTY_PREFIX = "qty-"
+_GEL = re.compile(r"^([0-9]{1,7})(?:[.,]([0-9]{1,2}))?$")
+
+# The owner console's door: the API's own role check, so its words are the API's.
+owner_only = require_roles(AccessRole.OWNER)
 
 
 def pages_router() -> APIRouter:
@@ -43,6 +50,24 @@ def parse_uuid(value: str, what: str) -> UUID:
         return UUID(value)
     except ValueError as exc:
         raise NotFound("not_found", f"no {what} with this id") from exc
+
+
+def whole_number(text: str, what: str) -> int | None:
+    """A form's whole number (None when left blank), refused in words otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise Invalid("validation_error", f"{what}: a whole number, like 15")
+    return int(text)
+
+
+def tetri(text: str, what: str) -> int:
+    """'12.50', '12,5' or '12' GEL as integer tetri (1250, 1250, 1200): never a float."""
+    match = _GEL.fullmatch(text.strip())
+    if match is None:
+        raise Invalid("validation_error", f"{what}: an amount in GEL, like 12.50")
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
 
 
 def quantities(form: FormData) -> list[dict[str, Any]]:

@@ -50,6 +50,7 @@ def _landing_for(role: AccessRole) -> str:
         AccessRole.CHEF: "/app/kitchen",
         AccessRole.FRANCHISEE: "/app/kitchen",
         AccessRole.TERMINAL: "/app/till",
+        AccessRole.OWNER: "/app/owner",
     }.get(role, "/app/")
 
 
