@@ -49,14 +49,22 @@ def migrated_database(fresh_database: Any) -> str:
 
 
 @asynccontextmanager
-async def world_on(database_url: str, redis_url: str) -> AsyncIterator[World]:
+async def app_on(database_url: str, redis_url: str) -> AsyncIterator[tuple[Any, World]]:
+    """An app on this database and a network built through it (the web tests sign in
+    through the same app)."""
     app = create_app(make_settings(database_url, redis_url))
     ctx = app.state.context
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield await World.create(client, ctx)
+        yield app, await World.create(client, ctx)
     await ctx.cache.close()
     await ctx.db.dispose()
+
+
+@asynccontextmanager
+async def world_on(database_url: str, redis_url: str) -> AsyncIterator[World]:
+    async with app_on(database_url, redis_url) as (_, world):
+        yield world
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,8 @@ from hotpot.web.templating import page
 router = pages_router()
 
 MAX_TERMINALS = 100
-MAX_STAFF = 100
+STAFF_PAGE = 100
+MAX_STAFF_PAGES = 50
 
 
 async def all_nodes(ctx: Ctx) -> list[Node]:
@@ -33,8 +34,15 @@ async def all_nodes(ctx: Ctx) -> list[Node]:
 
 
 async def _franchisees(ctx: Ctx) -> list[Any]:
-    staff = (await accounts.staff_page(ctx, MAX_STAFF, 0)).items
-    return [account for account in staff if account.role == AccessRole.FRANCHISEE.value]
+    """Every franchisee account (staff are tens, not thousands: read page by page)."""
+    found, offset = [], 0
+    for _ in range(MAX_STAFF_PAGES):
+        page_of = await accounts.staff_page(ctx, STAFF_PAGE, offset)
+        found += [a for a in page_of.items if a.role == AccessRole.FRANCHISEE.value]
+        if not page_of.has_more:
+            break
+        offset += STAFF_PAGE
+    return found
 
 
 async def _nodes_page(
