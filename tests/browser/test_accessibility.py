@@ -9,6 +9,7 @@ import pytest
 
 from tests.browser.conftest import AXE, DESKTOP, PHONE, Person
 from tests.browser.test_journeys import sign_in, sign_up
+from tests.browser.test_owner_console import console_pages
 from tests.support import World
 
 pytestmark = pytest.mark.browser
@@ -39,6 +40,7 @@ async def test_pages_have_no_serious_accessibility_violation(
     _, token = await world.customer()
     await world.order(token, world.node_a, item)
     chef_account = await world.staff("chef", world.node_a)
+    owner_account = await world.staff("owner")
     found: list[dict[str, Any]] = []
     for viewport in (PHONE, DESKTOP):
         anonymous = await person("anonymous", viewport, bypass_csp=True)
@@ -58,4 +60,8 @@ async def test_pages_have_no_serious_accessibility_violation(
         chef = await person("chef", viewport, bypass_csp=True)
         await sign_in(chef, chef_account["email"])
         found += await violations(chef, f"/app/kitchen?node={world.node_a}")
+        owner = await person("owner", viewport, bypass_csp=True)
+        await sign_in(owner, owner_account["email"])
+        for path in console_pages(world, item).values():
+            found += await violations(owner, path)
     assert found == []

@@ -13,12 +13,13 @@ from pydantic import BaseModel, ValidationError
 
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole
-from hotpot.domain.errors import Invalid, NotFound
+from hotpot.domain.errors import DomainError, Invalid, NotFound
 from hotpot.http.auth import require_roles
+from hotpot.http.problems import status_of
 from hotpot.menu import service as menu
 from hotpot.network import service as network
 from hotpot.web.errors import HtmlErrorsRoute
-from hotpot.web.session import FormData
+from hotpot.web.session import CSRF_FIELD, FormData
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -43,6 +44,16 @@ def validated(model: type[M], data: dict[str, Any]) -> M:
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__")
         message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         raise Invalid("validation_error", f"{where}: {message}" if where else message) from exc
+
+
+def refusal(exc: DomainError) -> dict[str, Any]:
+    """A form page shown again with the service's refusal: its words and its status."""
+    return {"error": exc.detail, "status_code": status_of(exc)}
+
+
+def typed(form: FormData, *leave_out: str) -> dict[str, str]:
+    """What was typed, to fill a refused form in again (never the CSRF token)."""
+    return {name: form.one(name) for name in form if name not in (CSRF_FIELD, *leave_out)}
 
 
 def parse_uuid(value: str, what: str) -> UUID:

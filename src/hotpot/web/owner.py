@@ -17,10 +17,9 @@ from hotpot.domain.errors import DomainError, Invalid
 from hotpot.domain.receipts import POOL_CURSOR_PATTERN, ExpirySweep
 from hotpot.http.auth import require_roles
 from hotpot.http.context import Ctx
-from hotpot.http.problems import status_of
 from hotpot.registry.api import holders_register
 from hotpot.sales import expiry, pool
-from hotpot.web.common import owner_only, pages_router, validated
+from hotpot.web.common import owner_only, pages_router, refusal, typed, validated
 from hotpot.web.owner_network import all_nodes
 from hotpot.web.session import Form, WebActor
 from hotpot.web.templating import page
@@ -109,10 +108,8 @@ async def create_staff(request: Request, ctx: Ctx, form: Form, actor: WebActor) 
         await accounts.create_staff(ctx, body)
     except DomainError as exc:
         # The password is never sent back into the page.
-        values = {name: form.one(name) for name in form if name not in ("csrf", "password")}
-        return await _staff_page(
-            request, ctx, error=exc.detail, status_code=status_of(exc), values=values
-        )
+        values = typed(form, "password")
+        return await _staff_page(request, ctx, **refusal(exc), values=values)
     return RedirectResponse("/app/owner/staff", status_code=303)
 
 
@@ -173,7 +170,7 @@ async def distribute(request: Request, ctx: Ctx, form: Form, actor: WebActor) ->
     try:
         done = await pool.distribute_pool(ctx, owner)
     except DomainError as exc:
-        return await _pool_page(request, ctx, error=exc.detail, status_code=status_of(exc))
+        return await _pool_page(request, ctx, **refusal(exc))
     return await _pool_page(request, ctx, distributed=done)
 
 

@@ -13,7 +13,6 @@ from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import DomainError, Invalid
 from hotpot.domain.menu import Item, ItemStatus
 from hotpot.http.context import Ctx
-from hotpot.http.problems import status_of
 from hotpot.menu import service as menu
 from hotpot.menu.schemas import ItemIn, ItemPatch
 from hotpot.network.schemas import AvailabilityIn
@@ -23,7 +22,9 @@ from hotpot.web.common import (
     owner_only,
     pages_router,
     parse_uuid,
+    refusal,
     tetri,
+    typed,
     validated,
     whole_number,
 )
@@ -113,10 +114,8 @@ async def create_item(request: Request, ctx: Ctx, form: Form, actor: WebActor) -
         body = validated(ItemIn, _item_fields(form))
         item = await menu.create_item(ctx, body, owner.id)
     except DomainError as exc:
-        values = {name: form.one(name) for name in form if name != "csrf"}
-        return await _menu_page(
-            request, ctx, error=exc.detail, status_code=status_of(exc), values=values
-        )
+        values = typed(form)
+        return await _menu_page(request, ctx, **refusal(exc), values=values)
     return RedirectResponse(f"/app/owner/menu/items/{item.id}", status_code=303)
 
 
@@ -167,7 +166,7 @@ async def _change(
     try:
         await menu.update_item(ctx, wanted, validated(ItemPatch, data))
     except DomainError as exc:
-        return await _item_page(request, ctx, wanted, error=exc.detail, status_code=status_of(exc))
+        return await _item_page(request, ctx, wanted, **refusal(exc))
     return RedirectResponse(f"/app/owner/menu/items/{wanted}", status_code=303)
 
 
@@ -180,7 +179,7 @@ async def edit_item(
         data = _item_fields(form)
     except DomainError as exc:
         wanted = parse_uuid(item_id, "menu item")
-        return await _item_page(request, ctx, wanted, error=exc.detail, status_code=status_of(exc))
+        return await _item_page(request, ctx, wanted, **refusal(exc))
     return await _change(request, ctx, actor, item_id, data)
 
 
@@ -207,5 +206,5 @@ async def set_availability(
         body = validated(AvailabilityIn, {"portions": portions})
         await menu.set_portions(ctx, actor, node_id, wanted, body.portions)
     except DomainError as exc:
-        return await _item_page(request, ctx, wanted, error=exc.detail, status_code=status_of(exc))
+        return await _item_page(request, ctx, wanted, **refusal(exc))
     return RedirectResponse(f"/app/owner/menu/items/{wanted}", status_code=303)

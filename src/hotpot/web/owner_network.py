@@ -14,11 +14,18 @@ from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import DomainError, Invalid, NotFound
 from hotpot.domain.network import NewTerminal, Node
 from hotpot.http.context import Ctx
-from hotpot.http.problems import status_of
 from hotpot.network import service as network
 from hotpot.network.api import change_node
 from hotpot.network.schemas import FranchiseNodeIn, NodePatch, OwnerNodeIn, TerminalIn
-from hotpot.web.common import MAX_NODES, owner_only, pages_router, parse_uuid, validated
+from hotpot.web.common import (
+    MAX_NODES,
+    owner_only,
+    pages_router,
+    parse_uuid,
+    refusal,
+    typed,
+    validated,
+)
 from hotpot.web.session import Form, WebActor
 from hotpot.web.templating import page
 
@@ -91,10 +98,8 @@ async def create_node(request: Request, ctx: Ctx, form: Form, actor: WebActor) -
             raise Invalid("validation_error", "type: choose run by the network or a franchise")
         node = await network.create_node(ctx, body, accounts.role_of)
     except DomainError as exc:
-        values = {name: form.one(name) for name in form if name != "csrf"}
-        return await _nodes_page(
-            request, ctx, error=exc.detail, status_code=status_of(exc), values=values
-        )
+        values = typed(form)
+        return await _nodes_page(request, ctx, **refusal(exc), values=values)
     return RedirectResponse(f"/app/owner/nodes/{node.id}", status_code=303)
 
 
@@ -147,9 +152,7 @@ async def edit_node(
     try:
         await change_node(ctx, wanted, validated(NodePatch, data))
     except DomainError as exc:
-        return await _node_page(
-            request, ctx, actor, wanted, error=exc.detail, status_code=status_of(exc)
-        )
+        return await _node_page(request, ctx, actor, wanted, **refusal(exc))
     return RedirectResponse(f"/app/owner/nodes/{wanted}", status_code=303)
 
 
@@ -164,9 +167,7 @@ async def add_terminal(
         body = validated(TerminalIn, {"name": form.one("name")})
         created = await network.create_terminal(ctx, wanted, body.name)
     except DomainError as exc:
-        return await _node_page(
-            request, ctx, actor, wanted, error=exc.detail, status_code=status_of(exc)
-        )
+        return await _node_page(request, ctx, actor, wanted, **refusal(exc))
     return await _node_page(request, ctx, actor, wanted, created=created)
 
 
