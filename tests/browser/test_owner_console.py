@@ -40,7 +40,7 @@ async def test_owner_adds_a_dish_and_marks_it_sold_out_where_customers_see_it(
     owner = await person("owner", DESKTOP)
     await sign_in(owner, account["email"])
     await expect(owner.page.get_by_role("heading", name="Owner console")).to_be_visible()
-    await owner.page.locator(".sections a[href=\"/app/owner/menu\"]").click()
+    await owner.page.locator('.sections a[href="/app/owner/menu"]').click()
     name = f"Tkemali hot pot {uuid.uuid4().hex[:4]}"
     await owner.page.get_by_label("Name", exact=True).fill(name)
     await owner.page.get_by_label("Price (GEL)").fill("19.80")
