@@ -33,6 +33,18 @@ async def sign_in(someone: Person, email: str) -> None:
     await someone.page.get_by_role("button", name="Sign in").click()
 
 
+async def till_signed_in(person: MakePerson, world: World, node_id: str, name: str) -> Person:
+    """A new whitelisted terminal of the node, signed in on the till's page (1280 px)."""
+    await world.terminal(node_id)
+    terminal_id, (_, secret) = list(world.terminal_secrets.items())[-1]
+    till = await person(name, DESKTOP)
+    await till.go("/app/till/signin")
+    await till.page.get_by_label("Terminal id").fill(terminal_id)
+    await till.page.get_by_label("Terminal secret").fill(secret)
+    await till.page.get_by_role("button", name="Sign in").click()
+    return till
+
+
 async def test_customer_orders_and_sees_the_kitchen_move_it(
     person: MakePerson, live_world: World
 ) -> None:
@@ -103,23 +115,7 @@ async def test_till_sale_is_printed_and_claimed_from_its_link(
 ) -> None:
     world = live_world
     item = await world.item(price=1800, name="Khinkali hot pot")
-    created = (
-        await world.client.post(
-            f"/api/v1/nodes/{world.node_a}/terminals",
-            json={"name": "front till"},
-            headers=world.auth("owner"),
-        )
-    ).json()
-    await world.client.patch(
-        f"/api/v1/terminals/{created['id']}",
-        json={"whitelisted": True},
-        headers=world.auth("owner"),
-    )
-    till = await person("till", DESKTOP)
-    await till.go("/app/till/signin")
-    await till.page.get_by_label("Terminal id").fill(created["id"])
-    await till.page.get_by_label("Terminal secret").fill(created["secret"])
-    await till.page.get_by_role("button", name="Sign in").click()
+    till = await till_signed_in(person, world, world.node_a, "till")
     await till.page.locator(f"#qty-{item}").fill("3")
     await till.shot("till-desktop")
     await till.page.get_by_role("button", name="Record sale").click()

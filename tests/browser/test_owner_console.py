@@ -1,6 +1,7 @@
 """The owner console in a real browser: the owner adds a dish, marks it sold out at a
-restaurant, and the customer's menu there shows it sold out; every console page at 360 px
-and 1280 px (screenshots)."""
+restaurant, and the customer's menu there shows it sold out; every console page fits a
+360 px screen and a 1280 px one (their screenshots and axe: tests/browser/test_accessibility.py,
+through the pages' matrix)."""
 
 from __future__ import annotations
 
@@ -19,17 +20,17 @@ pytestmark = pytest.mark.browser
 MakePerson = Callable[..., Awaitable[Person]]
 
 
-def console_pages(world: World, item: str) -> dict[str, str]:
-    """Screenshot name -> page, every page of the console."""
-    return {
-        "owner-console": "/app/owner",
-        "owner-menu": "/app/owner/menu",
-        "owner-dish": f"/app/owner/menu/items/{item}",
-        "owner-nodes": "/app/owner/nodes",
-        "owner-node": f"/app/owner/nodes/{world.node_a}",
-        "owner-staff": "/app/owner/staff",
-        "owner-pool": "/app/owner/pool",
-    }
+# Every page of the console (the pages' matrix screenshots each and runs axe on it).
+def console_pages(world: World, item: str) -> list[str]:
+    return [
+        "/app/owner",
+        "/app/owner/menu",
+        f"/app/owner/menu/items/{item}",
+        "/app/owner/nodes",
+        f"/app/owner/nodes/{world.node_a}",
+        "/app/owner/staff",
+        "/app/owner/pool",
+    ]
 
 
 async def test_owner_adds_a_dish_and_marks_it_sold_out_where_customers_see_it(
@@ -72,15 +73,14 @@ async def test_owner_adds_a_dish_and_marks_it_sold_out_where_customers_see_it(
     phone = await person("owner-phone", PHONE)
     await sign_in(phone, account["email"])
     await expect(phone.page.get_by_role("heading", name="Owner console")).to_be_visible()
-    for shot, path in console_pages(world, item).items():
-        for someone, width in ((phone, "phone"), (owner, "desktop")):
+    for path in console_pages(world, item):
+        for someone in (phone, owner):
             await someone.go(path)
             await expect(someone.page.locator("h1")).to_be_visible()
             # Readable at 360 px: nothing but the tables' own scroller is wider than the screen.
             overflow = await someone.page.evaluate(
                 "() => document.documentElement.scrollWidth - window.innerWidth"
             )
-            assert overflow <= 0, (path, width, overflow)
-            await someone.shot(f"{shot}-{width}")
+            assert overflow <= 0, (path, someone.name, overflow)
     for someone in (owner, phone, customer):
         assert someone.problems == []

@@ -331,6 +331,12 @@ ENDPOINTS = [
         {**NODE_A_STAFF, "customer": (403, "forbidden_transition")},
         NOT_AT_A,
     ),
+    Endpoint(
+        "open orders at A",
+        "GET /api/v1/nodes/{node_id}/orders/open",
+        _static("GET", "/api/v1/nodes/{a}/orders/open"),
+        NODE_A_STAFF,
+    ),
     # wallets
     Endpoint("my wallet", "GET /api/v1/wallets/me", _static("GET", "/api/v1/wallets/me"), HOLDERS),
     Endpoint(
@@ -389,6 +395,12 @@ ENDPOINTS = [
         "POST /api/v1/receipts/expire",
         _static("POST", "/api/v1/receipts/expire"),
         {"owner": 200},
+    ),
+    Endpoint(
+        "sales of B",
+        "GET /api/v1/nodes/{node_id}/sales",
+        _static("GET", "/api/v1/nodes/{b}/sales"),
+        {"owner": 200, "franchisee": 200},
     ),
     Endpoint("pool", "GET /api/v1/pool", _static("GET", "/api/v1/pool"), EVERYONE),
     Endpoint(

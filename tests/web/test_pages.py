@@ -117,7 +117,8 @@ async def test_pages_refuse_the_wrong_role(browser_factory: Browser, world: Worl
     for path in ("/app/orders", "/app/kitchen", "/app/till", "/app/claim", "/app/wallet"):
         bounced = await anonymous.get(path)
         assert bounced.status_code == 303, path
-        assert bounced.headers["location"].startswith("/app/signin?next=")
+        signin = "/app/till/signin" if path == "/app/till" else "/app/signin"
+        assert bounced.headers["location"].startswith(f"{signin}?next="), path
     refused = [
         (customer, "/app/kitchen"),
         (customer, "/app/till"),
@@ -313,6 +314,43 @@ async def test_cancelling_a_confirmed_order_needs_a_reason(
     assert "needs a reason" in no_reason.text
     done = await submit(chef, kitchen, action, {"status": "CANCELLED", "reason": "out of broth"})
     assert done.status_code == 303
+
+
+async def test_the_cashier_confirms_and_hands_over_on_the_kitchen_display(
+    browser_factory: Browser, world: World
+) -> None:
+    """Front of house: a cashier's display offers only the moves a cashier may take."""
+    item = await world.item()
+    _, token = await world.customer()
+    order = await world.order(token, world.node_a, item)
+    cashier_account = await world.staff("cashier", world.node_a)
+    cashier = await signed_in(browser_factory, cashier_account["email"])
+    kitchen = f"/app/kitchen?node={world.node_a}"
+    action = f"/app/kitchen/orders/{order['id']}/transition"
+
+    def buttons(html: str) -> list[str]:
+        ticket = html.split(f'data-order="{order["id"]}"', 1)[1].split("</article>", 1)[0]
+        return re.findall(r'name="status" value="([A-Z_]+)"', ticket)
+
+    landed = await submit(
+        await browser_factory(),
+        "/app/signin",
+        "/app/signin",
+        {"login": cashier_account["email"], "password": PASSWORD},
+    )
+    assert landed.headers["location"] == "/app/kitchen"
+    assert buttons((await cashier.get(kitchen)).text) == ["CONFIRMED", "CANCELLED"]
+    assert (await submit(cashier, kitchen, action, {"status": "CONFIRMED"})).status_code == 303
+    # Cooking is the kitchen's: no button, and the move itself is refused in words.
+    assert buttons((await cashier.get(kitchen)).text) == ["CANCELLED"]
+    refused = await submit(cashier, kitchen, action, {"status": "IN_PROGRESS"})
+    assert refused.status_code == 403
+    assert "may not move an order to IN_PROGRESS" in refused.text
+    for role, target in (("chef", "IN_PROGRESS"), ("chef", "READY")):
+        assert (await world.move(role, order["id"], target)).status_code == 200
+    assert buttons((await cashier.get(kitchen)).text) == ["COMPLETED"]
+    assert (await submit(cashier, kitchen, action, {"status": "COMPLETED"})).status_code == 303
+    assert f'data-order="{order["id"]}"' not in (await cashier.get(kitchen)).text
 
 
 async def test_sign_up_with_a_phone_then_sign_in(browser_factory: Browser) -> None:

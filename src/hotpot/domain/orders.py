@@ -21,6 +21,14 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+# Still in the kitchen's hands: what the kitchen display shows, in the order it moves.
+OPEN_STATUSES = (
+    OrderStatus.PENDING,
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_PROGRESS,
+    OrderStatus.READY,
+)
+
 # Who may take each transition. Staff other than the owner act only at their own node;
 # a customer only on their own order (both checked by `may_transition`). A POS terminal
 # records walk-in sales, never moves app orders (and `http.auth` refuses it on these routes).
@@ -52,6 +60,11 @@ class TransitionForbidden(TransitionRefused, Forbidden):
 
 class ReasonRequired(TransitionRefused, Invalid):
     """The transition needs a reason and none was given."""
+
+
+def role_may_move(role: AccessRole, current: OrderStatus, target: OrderStatus) -> bool:
+    """Whether the role may ever take this move (the order's node or owner aside)."""
+    return role in TRANSITIONS.get((current, target), frozenset())
 
 
 def check_transition(

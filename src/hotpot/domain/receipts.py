@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -242,33 +242,3 @@ class PooledReceipt:
     issued_at: datetime
     expires_at: datetime
     expired_at: datetime
-
-
-@dataclass(frozen=True)
-class PooledPage:
-    """A page of pooled receipts, newest expiry first; `next_cursor` None on the last page."""
-
-    items: list[PooledReceipt]
-    next_cursor: str | None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-# `<microseconds since 1970 of the expiry>.<receipt id, 32 hex>`: the keyset position of
-# the last receipt of a page (expiry, then id), exact (integer microseconds, no float).
-POOL_CURSOR_PATTERN = r"^[0-9]{1,19}\.[0-9a-f]{32}$"
-
-
-def pool_cursor(expired_at: datetime, receipt_id: UUID) -> str:
-    return f"{(_aware(expired_at) - _EPOCH) // _MICROSECOND}.{receipt_id.hex}"
-
-
-def parse_pool_cursor(text: str) -> tuple[datetime, UUID]:
-    """The position a `pool_cursor` names; ValueError for anything else."""
-    micros, _, hex_id = text.partition(".")
-    if not (micros.isdigit() and len(micros) <= 19 and len(hex_id) == 32):
-        raise ValueError("not a cursor of this list")
-    try:
-        return _EPOCH + int(micros) * _MICROSECOND, UUID(hex=hex_id)
-    except (ValueError, OverflowError) as exc:
-        raise ValueError("not a cursor of this list") from exc

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from hotpot.domain.receipts import ReceiptStatus
+from hotpot.domain.results import Slice
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,35 @@ class PrintedReceipt:
     spot_units: int
     status: ReceiptStatus
     claim_url: str
+
+
+@dataclass(frozen=True)
+class NodeSale:
+    """One walk-in sale as its node's franchisee reads it (no activation code, no lines)."""
+
+    sale_id: UUID
+    terminal_id: UUID
+    terminal_sale_id: str
+    amount_tetri: int
+    receipt_id: UUID
+    receipt_status: ReceiptStatus
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NodeFigures:
+    """A node's running totals: every purchase that minted there (walk-in sales and
+    completed app orders), and the THP the ledger credited its franchisee for them
+    (None for a node without one: the network owner took that share)."""
+
+    purchases: int
+    volume_tetri: int
+    franchisee_thp_units: int | None
+
+
+@dataclass(frozen=True)
+class NodeSales:
+    """A page of a node's sales (newest first) and the node's running totals."""
+
+    sales: Slice[NodeSale]
+    figures: NodeFigures

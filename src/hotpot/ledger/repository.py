@@ -404,18 +404,42 @@ async def set_purchase_tokenomics(
     )
 
 
-async def count_node_sale(conn: AsyncConnection, node_id: UUID, amount_tetri: int) -> None:
-    """Add one sale of `amount_tetri` to the node's running totals."""
-    stmt = pg_insert(node_sales).values(node_id=node_id, sales_count=1, volume_tetri=amount_tetri)
+async def count_node_sale(
+    conn: AsyncConnection, node_id: UUID, amount_tetri: int, franchisee_units: int
+) -> None:
+    """Add one sale of `amount_tetri` (and its franchisee's THP) to the node's running totals."""
+    stmt = pg_insert(node_sales).values(
+        node_id=node_id,
+        sales_count=1,
+        volume_tetri=amount_tetri,
+        franchisee_thp_units=franchisee_units,
+    )
     await conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[node_sales.c.node_id],
             set_={
                 "sales_count": node_sales.c.sales_count + 1,
                 "volume_tetri": node_sales.c.volume_tetri + amount_tetri,
+                "franchisee_thp_units": node_sales.c.franchisee_thp_units + franchisee_units,
             },
         )
     )
+
+
+async def node_totals(conn: AsyncConnection, node_id: UUID) -> tuple[int, int, int]:
+    """(purchases, volume in tetri, THP units to its franchisee) at the node: one row."""
+    row = (
+        await conn.execute(
+            select(
+                node_sales.c.sales_count,
+                node_sales.c.volume_tetri,
+                node_sales.c.franchisee_thp_units,
+            ).where(node_sales.c.node_id == node_id)
+        )
+    ).first()
+    if row is None:
+        return 0, 0, 0
+    return int(row.sales_count), int(row.volume_tetri), int(row.franchisee_thp_units)
 
 
 async def outbox_backlog(conn: AsyncConnection) -> tuple[int, float]:

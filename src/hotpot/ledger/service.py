@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotpot.accounts import repository as accounts_repo
 from hotpot.config import Settings
 from hotpot.domain.access import AccessRole
+from hotpot.domain.sales import NodeFigures
 from hotpot.domain.tokenomics import Mint, NodeType, purchase_mint, start_of_network_day
 from hotpot.ledger import holders
 from hotpot.ledger import repository as repo
@@ -85,8 +86,26 @@ async def mint_purchase(
             minted("SPOT", mint.spot, purchase.buyer_holder),
         ],
     )
-    await repo.count_node_sale(conn, purchase.node_id, purchase.amount_tetri)
+    await repo.count_node_sale(
+        conn,
+        purchase.node_id,
+        purchase.amount_tetri,
+        mint.franchisee if purchase.franchisee_account is not None else 0,
+    )
     return mint
+
+
+async def node_figures(
+    conn: AsyncConnection, node_id: UUID, node_type: NodeType, franchisee_account: UUID | None
+) -> NodeFigures:
+    """The node's running totals: purchases, volume and what they minted to its franchisee."""
+    purchases, volume, franchisee_units = await repo.node_totals(conn, node_id)
+    has_franchisee = node_type is NodeType.FRANCHISE and franchisee_account is not None
+    return NodeFigures(
+        purchases=purchases,
+        volume_tetri=volume,
+        franchisee_thp_units=franchisee_units if has_franchisee else None,
+    )
 
 
 async def customers_thp(conn: AsyncConnection) -> dict[str, int]:

@@ -100,6 +100,9 @@ node_sales = Table(
     Column("node_id", UUID(as_uuid=True), ForeignKey("nodes.id"), primary_key=True),
     Column("sales_count", BigInteger, nullable=False),
     Column("volume_tetri", BigInteger, nullable=False),
+    # THP the purchases here minted to the node's franchisee: their page reads it per node,
+    # where a sum over the node's ledger entries took 0.2 s at 20,000 purchases.
+    Column("franchisee_thp_units", BigInteger, nullable=False, server_default="0"),
 )
 
 tokenomics_versions = Table(

@@ -89,7 +89,8 @@ async def list_nodes(ctx: AppContext, active_only: bool, limit: int, offset: int
     return Slice([_value(Node, row) for row in rows[:limit]], len(rows) > limit)
 
 
-def _require_node_manager(actor: Actor, node_id: UUID) -> None:
+def require_node_manager(actor: Actor, node_id: UUID) -> None:
+    """The network owner, or the franchisee of this node (its terminals, its sales)."""
     if not (
         actor.role is AccessRole.OWNER
         or (actor.role is AccessRole.FRANCHISEE and actor.acts_at(node_id))
@@ -118,7 +119,7 @@ async def create_terminal(ctx: AppContext, node_id: UUID, name: str) -> NewTermi
 async def list_terminals(
     ctx: AppContext, actor: Actor, node_id: UUID, limit: int, offset: int
 ) -> Slice[Terminal]:
-    _require_node_manager(actor, node_id)
+    require_node_manager(actor, node_id)
     async with ctx.db.read() as conn:
         rows = await repo.list_terminals(conn, node_id, limit + 1, offset)
     return Slice([_value(Terminal, row) for row in rows[:limit]], len(rows) > limit)

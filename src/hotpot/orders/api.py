@@ -128,3 +128,16 @@ async def get_order(order_id: UUID, ctx: Ctx, actor: CurrentActor) -> OrderOut:
 )
 async def transition(order_id: UUID, body: TransitionIn, ctx: Ctx, actor: CurrentActor) -> OrderOut:
     return order_out(await service.transition(ctx, actor, order_id, body.status, body.reason))
+
+
+@router.get(
+    "/nodes/{node_id}/orders/open", response_model=Page[OrderOut], responses=errors(401, 403)
+)
+async def open_orders(
+    node_id: UUID, ctx: Ctx, actor: CurrentActor, paging: Paging
+) -> Page[OrderOut]:
+    """The node's kitchen queue: PENDING, CONFIRMED, IN_PROGRESS and READY orders, oldest
+    first (the network owner and the node's own staff)."""
+    found = await service.open_orders(ctx, actor, node_id, paging.limit, paging.offset)
+    mapped = Slice([order_out(order) for order in found.items], found.has_more)
+    return page_from(mapped, OrderOut, paging.limit, paging.offset)

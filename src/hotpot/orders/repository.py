@@ -118,6 +118,24 @@ async def list_orders(
     return list((await conn.execute(stmt)).mappings())
 
 
+async def open_orders(
+    conn: AsyncConnection, node_id: UUID, statuses: Sequence[str], limit: int, offset: int
+) -> list[RowMapping]:
+    """A node's orders in any of `statuses`, oldest first.
+
+    One scan of ix_orders_node_status_created, one range per status: only open orders are
+    read, however many completed ones the node has, and sorting those few is cheap.
+    """
+    stmt = (
+        select(orders)
+        .where(orders.c.node_id == node_id, orders.c.status.in_(list(statuses)))
+        .order_by(orders.c.created_at, orders.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list((await conn.execute(stmt)).mappings())
+
+
 async def count_by_status(conn: AsyncConnection, statuses: Sequence[str]) -> dict[str, int]:
     """How many orders are in each of `statuses` (a status with none is left out)."""
     rows = await conn.execute(

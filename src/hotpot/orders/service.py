@@ -16,6 +16,7 @@ from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from hotpot.domain.menu import ItemStatus, orderable
 from hotpot.domain.orders import (
+    OPEN_STATUSES,
     Order,
     OrderStatus,
     PricedLine,
@@ -247,4 +248,21 @@ async def list_orders(
             offset=offset,
         )
         lines = await repo.lines_of(conn, [row["id"] for row in rows])
+    return Slice([_order(row, lines[row["id"]]) for row in rows[:limit]], len(rows) > limit)
+
+
+async def open_orders(
+    ctx: AppContext, actor: Actor, node_id: UUID, limit: int, offset: int = 0
+) -> Slice[Order]:
+    """The node's queue: every order not yet COMPLETED or CANCELLED, oldest first, in one
+    query (the kitchen display). For the node's staff and the network owner."""
+    if actor.role in (AccessRole.CUSTOMER, AccessRole.COMPLIANCE, AccessRole.TERMINAL):
+        raise Forbidden("forbidden", "the kitchen's queue is for the node's staff")
+    if not actor.acts_at(node_id):
+        raise Forbidden("forbidden", "this node is not yours")
+    statuses = [status.value for status in OPEN_STATUSES]
+    # The primary, not a replica: the display reloads right after a tap moved an order.
+    async with ctx.db.transaction() as conn:
+        rows = await repo.open_orders(conn, node_id, statuses, limit + 1, offset)
+        lines = await repo.lines_of(conn, [row["id"] for row in rows[:limit]])
     return Slice([_order(row, lines[row["id"]]) for row in rows[:limit]], len(rows) > limit)

@@ -5,23 +5,30 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
+from pydantic import Field
 
-from hotpot.domain.receipts import POOL_CURSOR_PATTERN
 from hotpot.http.auth import CurrentActor, OwnerOnly, TillActor
 from hotpot.http.context import Ctx
-from hotpot.http.pagination import Paging
+from hotpot.http.pagination import (
+    MOMENT_CURSOR_PATTERN,
+    Paging,
+    keyset_cursor,
+    moment_position,
+    next_moment_cursor,
+)
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_from
-from hotpot.sales import expiry, pool, receipts, service
+from hotpot.sales import expiry, pool, receipts, reports, service
 from hotpot.sales.qr import qr_png
 from hotpot.sales.schemas import (
     ClaimIn,
     ClaimOut,
     DistributionOut,
     ExpiryOut,
+    NodeFiguresOut,
+    NodeSaleOut,
     PooledReceiptOut,
-    PooledReceiptPage,
     PoolOut,
     ReceiptPrintOut,
     SaleIn,
@@ -108,26 +115,28 @@ async def list_distributions(ctx: Ctx, paging: Paging) -> Page[DistributionOut]:
     return page_from(found, DistributionOut, paging.limit, paging.offset)
 
 
-@router.get("/pool/receipts", response_model=PooledReceiptPage, responses=errors(401, 403))
+class PooledReceiptsPage(Page[PooledReceiptOut]):
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as `cursor` for the next page (earlier expiries), stable while "
+        "receipts expire; null on the last page",
+    )
+
+
+@router.get("/pool/receipts", response_model=PooledReceiptsPage, responses=errors(401, 403))
 async def list_pooled_receipts(
     ctx: Ctx,
     _: OwnerOnly,
-    limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(
-            pattern=POOL_CURSOR_PATTERN,
-            description="next_cursor of the previous page (keyset paging)",
-        ),
-    ] = None,
-) -> PooledReceiptPage:
+    paging: Paging,
+    cursor: Annotated[str | None, keyset_cursor(MOMENT_CURSOR_PATTERN)] = None,
+) -> PooledReceiptsPage:
     """The receipts behind the pool (owner only): EXPIRED, unclaimed to their deadline,
-    latest expiry first, paged by keyset only (there is no offset)."""
-    found = await pool.pooled_receipts(ctx, limit, cursor)
-    return PooledReceiptPage(
-        items=[PooledReceiptOut.model_validate(item) for item in found.items],
-        limit=limit,
-        next_cursor=found.next_cursor,
+    latest expiry first."""
+    before = None if cursor is None else moment_position(cursor)
+    found = await pool.pooled_receipts(ctx, paging.limit, paging.offset, before)
+    return PooledReceiptsPage(
+        **dict(page_from(found, PooledReceiptOut, paging.limit, paging.offset)),
+        next_cursor=next_moment_cursor(found, lambda r: (r.expired_at, r.receipt_id)),
     )
 
 
@@ -141,3 +150,32 @@ async def distribute_pool(ctx: Ctx, actor: OwnerOnly) -> DistributionOut:
     """Pay the pool to ST holders pro rata (owner only; once per period, else 409 with
     `distribution_id` of the period's distribution)."""
     return DistributionOut.model_validate(await pool.distribute_pool(ctx, actor))
+
+
+class NodeSalesPage(Page[NodeSaleOut]):
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as `cursor` for the next (older) page, stable while sales are "
+        "added; null on the last page",
+    )
+    totals: NodeFiguresOut
+
+
+@router.get("/nodes/{node_id}/sales", response_model=NodeSalesPage, responses=errors(401, 403, 404))
+async def node_sales(
+    node_id: UUID,
+    ctx: Ctx,
+    actor: CurrentActor,
+    paging: Paging,
+    cursor: Annotated[str | None, keyset_cursor(MOMENT_CURSOR_PATTERN)] = None,
+) -> NodeSalesPage:
+    """The node's walk-in sales, newest first, with the node's totals (the network owner
+    and the node's own franchisee; another franchisee's node is 403)."""
+    before = None if cursor is None else moment_position(cursor)
+    found = await reports.node_sales(ctx, actor, node_id, paging.limit, paging.offset, before)
+    page = page_from(found.sales, NodeSaleOut, paging.limit, paging.offset)
+    return NodeSalesPage(
+        **dict(page),
+        next_cursor=next_moment_cursor(found.sales, lambda s: (s.created_at, s.sale_id)),
+        totals=NodeFiguresOut.model_validate(found.figures),
+    )

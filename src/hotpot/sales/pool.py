@@ -5,7 +5,7 @@ customer can take stays in the pool."""
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sqlalchemy.engine import RowMapping
 
@@ -19,8 +19,8 @@ from hotpot.domain.distribution import (
     distribute_to_customers,
     period_of,
 )
-from hotpot.domain.errors import Conflict, Forbidden, Invalid
-from hotpot.domain.receipts import PooledPage, PooledReceipt, parse_pool_cursor, pool_cursor
+from hotpot.domain.errors import Conflict, Forbidden
+from hotpot.domain.receipts import PooledReceipt
 from hotpot.domain.results import Slice
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger_repo
@@ -141,20 +141,14 @@ def _pooled(row: RowMapping) -> PooledReceipt:
     )
 
 
-async def pooled_receipts(ctx: AppContext, limit: int, cursor: str | None = None) -> PooledPage:
+async def pooled_receipts(
+    ctx: AppContext,
+    limit: int,
+    offset: int = 0,
+    before: tuple[datetime, UUID] | None = None,
+) -> Slice[PooledReceipt]:
     """The receipts behind the pool: EXPIRED ones (unclaimed to their deadline), latest
-    expiry first, a page after `cursor` (the previous page's `next_cursor`)."""
-    before = None
-    if cursor is not None:
-        try:
-            before = parse_pool_cursor(cursor)
-        except ValueError as exc:
-            raise Invalid("invalid_cursor", "cursor is not one this list gave out") from exc
+    expiry first, after the keyset position `before` (expiry, id) when given."""
     async with ctx.db.read() as conn:
-        rows = await repo.expired_receipts(conn, limit + 1, before)
-    found = Slice.of([_pooled(row) for row in rows], limit)
-    last = found.items[-1] if found.items and found.has_more else None
-    return PooledPage(
-        items=found.items,
-        next_cursor=None if last is None else pool_cursor(last.expired_at, last.receipt_id),
-    )
+        rows = await repo.expired_receipts(conn, limit + 1, offset, before)
+    return Slice.of([_pooled(row) for row in rows], limit)

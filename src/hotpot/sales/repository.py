@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, literal, select, text, tuple_, update
+from sqlalchemy import insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -52,6 +52,36 @@ async def lines_of(conn: AsyncConnection, sale_id: UUID) -> list[SaleLine]:
         SaleLine(line["item_id"], line["quantity"], line["unit_price_tetri"])
         for line in (await conn.execute(stmt)).mappings()
     ]
+
+
+async def node_sales(
+    conn: AsyncConnection,
+    node_id: UUID,
+    limit: int,
+    offset: int = 0,
+    before: tuple[datetime, UUID] | None = None,
+) -> list[RowMapping]:
+    """The node's sales with their receipt's id and status, newest first: `limit` of them
+    older than `before` (created_at, id), read along ix_sales_node_created (keyset)."""
+    stmt = (
+        select(
+            sales.c.id,
+            sales.c.terminal_id,
+            sales.c.terminal_sale_id,
+            sales.c.amount_tetri,
+            sales.c.created_at,
+            receipts.c.id.label("receipt_id"),
+            receipts.c.status.label("receipt_status"),
+        )
+        .select_from(sales.join(receipts, receipts.c.sale_id == sales.c.id))
+        .where(sales.c.node_id == node_id)
+        .order_by(sales.c.created_at.desc(), sales.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if before is not None:
+        stmt = stmt.where(tuple_(sales.c.created_at, sales.c.id) < tuple_(*before))
+    return list((await conn.execute(stmt)).mappings())
 
 
 async def insert_receipt(conn: AsyncConnection, values: dict[str, Any]) -> RowMapping:
@@ -154,20 +184,21 @@ async def list_distributions(conn: AsyncConnection, limit: int, offset: int) -> 
 
 
 async def expired_receipts(
-    conn: AsyncConnection, limit: int, before: tuple[datetime, UUID] | None
+    conn: AsyncConnection,
+    limit: int,
+    offset: int = 0,
+    before: tuple[datetime, UUID] | None = None,
 ) -> list[RowMapping]:
-    """EXPIRED receipts with their sale's amount, latest expiry first, after the keyset
-    position `before` (expiry, id): read along `ix_receipts_expired`, however many there are."""
+    """EXPIRED receipts with their sale's amount, latest expiry first: `limit` of them
+    before the keyset position `before` (closed_at, id), read along ix_receipts_expired."""
     stmt = (
         select(receipts, sales.c.amount_tetri)
         .join(sales, sales.c.id == receipts.c.sale_id)
         .where(receipts.c.status == ReceiptStatus.EXPIRED.value)
+        .order_by(receipts.c.closed_at.desc(), receipts.c.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     if before is not None:
-        at, receipt_id = before
-        position = tuple_(
-            literal(at, receipts.c.closed_at.type), literal(receipt_id, receipts.c.id.type)
-        )
-        stmt = stmt.where(tuple_(receipts.c.closed_at, receipts.c.id) < position)
-    stmt = stmt.order_by(receipts.c.closed_at.desc(), receipts.c.id.desc()).limit(limit)
+        stmt = stmt.where(tuple_(receipts.c.closed_at, receipts.c.id) < tuple_(*before))
     return list((await conn.execute(stmt)).mappings())

@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from hotpot.domain.distribution import DistributionPeriod
-from hotpot.domain.receipts import POOL_CURSOR_PATTERN, ReceiptStatus
+from hotpot.domain.receipts import ReceiptStatus
 from hotpot.validation import Id, Out, Strict, line
 
 # What `domain.receipts.normalise_code` accepts: 12 characters of the code alphabet (either
@@ -117,6 +117,27 @@ class DistributionOut(Out):
     created_at: datetime
 
 
+class NodeSaleOut(Out):
+    sale_id: UUID
+    terminal_id: UUID
+    terminal_sale_id: str
+    amount_tetri: int
+    receipt_id: UUID
+    receipt_status: ReceiptStatus = Field(description="whether a customer claimed its tokens")
+    created_at: datetime
+
+
+class NodeFiguresOut(Out):
+    purchases: int = Field(
+        description="every purchase that minted at the node: walk-in sales and completed app orders"
+    )
+    volume_tetri: int = Field(description="what those purchases came to, in tetri")
+    franchisee_thp_units: int | None = Field(
+        description="THP units the ledger credited the node's franchisee for them (their "
+        "share by the purchase rule); null for a node without a franchisee"
+    )
+
+
 class PooledReceiptOut(Out):
     receipt_id: UUID
     sale_id: UUID
@@ -127,14 +148,3 @@ class PooledReceiptOut(Out):
     issued_at: datetime
     expires_at: datetime
     expired_at: datetime = Field(description="when the expiry moved it to the pool")
-
-
-class PooledReceiptPage(Out):
-    items: list[PooledReceiptOut]
-    limit: int = Field(ge=1, le=100)
-    next_cursor: str | None = Field(
-        default=None,
-        pattern=POOL_CURSOR_PATTERN,
-        description="pass as `cursor` for the next page (stable while receipts expire);"
-        " null on the last page",
-    )

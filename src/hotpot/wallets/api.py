@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Response
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,7 +14,7 @@ from hotpot.domain.access import AccessRole, Actor
 from hotpot.http import idempotency
 from hotpot.http.auth import CurrentActor, require_roles
 from hotpot.http.context import Ctx
-from hotpot.http.pagination import Paging
+from hotpot.http.pagination import Paging, keyset_cursor
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_from
 from hotpot.wallets import service
@@ -45,14 +45,7 @@ async def my_history(
     ctx: Ctx,
     actor: CurrentActor,
     paging: Paging,
-    cursor: Annotated[
-        str | None,
-        Query(
-            pattern=CURSOR_PATTERN,
-            description="next_cursor of the previous page (keyset paging); with `offset`,"
-            " that many entries after the cursor are skipped",
-        ),
-    ] = None,
+    cursor: Annotated[str | None, keyset_cursor(CURSOR_PATTERN)] = None,
 ) -> HistoryPage:
     before = None if cursor is None else int(cursor)
     found = await service.history(ctx, actor, paging.limit, paging.offset, before)

@@ -48,7 +48,8 @@ _customer_only = require_roles(AccessRole.CUSTOMER)
 def _landing_for(role: AccessRole) -> str:
     return {
         AccessRole.CHEF: "/app/kitchen",
-        AccessRole.FRANCHISEE: "/app/kitchen",
+        AccessRole.CASHIER: "/app/kitchen",
+        AccessRole.FRANCHISEE: "/app/franchisee",
         AccessRole.TERMINAL: "/app/till",
         AccessRole.OWNER: "/app/owner",
     }.get(role, "/app/")
@@ -122,12 +123,14 @@ async def _order_view(ctx: Ctx, actor: Any, order_id: str) -> dict[str, Any]:
 
 @router.get("/orders/{order_id}")
 async def order_page(order_id: str, request: Request, ctx: Ctx, actor: WebActor) -> Response:
+    await _customer_only(actor)  # staff follow orders on the kitchen display
     return page(request, "order.html", **await _order_view(ctx, actor, order_id))
 
 
 @router.get("/orders/{order_id}/status")
 async def order_status(order_id: str, request: Request, ctx: Ctx, actor: WebActor) -> Response:
     """The fragment the order page polls (every second until the order is final)."""
+    await _customer_only(actor)
     return page(request, "fragments/order_status.html", **await _order_view(ctx, actor, order_id))
 
 
@@ -135,6 +138,7 @@ async def order_status(order_id: str, request: Request, ctx: Ctx, actor: WebActo
 async def cancel_order(
     order_id: str, request: Request, ctx: Ctx, form: Form, actor: WebActor
 ) -> Response:
+    await _customer_only(actor)  # staff cancel on the kitchen display, with a reason
     order = await orders.transition(
         ctx, actor, parse_uuid(order_id, "order"), OrderStatus.CANCELLED, None
     )

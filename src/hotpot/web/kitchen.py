@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from hotpot.domain.access import AccessRole, Actor
 from hotpot.domain.errors import Invalid
-from hotpot.domain.orders import Order, OrderStatus
+from hotpot.domain.orders import OPEN_STATUSES, Order, OrderStatus, role_may_move
 from hotpot.http.auth import require_roles
 from hotpot.http.context import Ctx
 from hotpot.orders import service as orders
@@ -22,9 +22,13 @@ from hotpot.web.templating import page
 
 router = pages_router()
 
-_kitchen_staff = require_roles(AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CHEF)
+# The cashier is front of house: confirms and hands over (domain/orders.py TRANSITIONS).
+_kitchen_staff = require_roles(
+    AccessRole.OWNER, AccessRole.FRANCHISEE, AccessRole.CHEF, AccessRole.CASHIER
+)
 
-QUEUE_LIMIT = 100
+# At most this many open orders on the display (one query): more than a wall can show.
+QUEUE_LIMIT = 400
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,6 @@ NEXT = {
     OrderStatus.READY: Step(OrderStatus.COMPLETED, "Handed over"),
 }
 CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
-OPEN = tuple(NEXT)
 
 
 async def _node_for(ctx: Ctx, actor: Actor, wanted: str) -> UUID | None:
@@ -54,13 +57,25 @@ async def _node_for(ctx: Ctx, actor: Actor, wanted: str) -> UUID | None:
 
 async def _queue(ctx: Ctx, actor: Actor, node_id: UUID) -> dict[str, Any]:
     menu = {item["id"]: item for item in await node_menu(ctx, node_id)}
-    columns = []
     now = datetime.now(UTC)
-    for status in OPEN:
-        found = await orders.list_orders(ctx, actor, node_id, status, QUEUE_LIMIT, 0)
-        cards = [_card(order, menu, now) for order in reversed(found.items)]  # oldest first
-        columns.append({"status": status, "orders": cards, "next": NEXT[status]})
-    return {"columns": columns, "node_id": node_id, "cancellable": CANCELLABLE}
+    found = await orders.open_orders(ctx, actor, node_id, QUEUE_LIMIT)  # oldest first
+    cards: dict[OrderStatus, list[dict[str, Any]]] = {status: [] for status in OPEN_STATUSES}
+    for order in found.items:
+        cards[order.status].append(_card(order, menu, now))
+    # Only the buttons this role may tap: a cashier confirms and hands over, a chef cooks.
+    columns = [
+        {
+            "status": status,
+            "orders": cards[status],
+            "next": NEXT[status]
+            if role_may_move(actor.role, status, NEXT[status].status)
+            else None,
+            "cancel": status in CANCELLABLE
+            and role_may_move(actor.role, status, OrderStatus.CANCELLED),
+        }
+        for status in OPEN_STATUSES
+    ]
+    return {"columns": columns, "node_id": node_id, "more": found.has_more}
 
 
 def _card(order: Order, menu: dict[str, Any], now: datetime) -> dict[str, Any]:

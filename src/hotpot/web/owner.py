@@ -14,9 +14,10 @@ from hotpot.accounts.schemas import NodeStaffIn, OfficeStaffIn
 from hotpot.domain.access import AccessRole
 from hotpot.domain.distribution import Distribution
 from hotpot.domain.errors import DomainError, Invalid
-from hotpot.domain.receipts import POOL_CURSOR_PATTERN, ExpirySweep
+from hotpot.domain.receipts import ExpirySweep
 from hotpot.http.auth import require_roles
 from hotpot.http.context import Ctx
+from hotpot.http.pagination import MOMENT_CURSOR_PATTERN, moment_position, next_moment_cursor
 from hotpot.registry.api import holders_register
 from hotpot.sales import expiry, pool
 from hotpot.web.common import owner_only, pages_router, refusal, typed, validated
@@ -127,7 +128,8 @@ async def _pool_page(
     distributed: Distribution | None = None,
 ) -> Response:
     """The pool, with what an action just did (an expiry sweep, a distribution) above it."""
-    behind = await pool.pooled_receipts(ctx, RECEIPTS_PER_PAGE, cursor)
+    before = None if cursor is None else moment_position(cursor)
+    behind = await pool.pooled_receipts(ctx, RECEIPTS_PER_PAGE, 0, before)
     distributions = await pool.list_distributions(ctx, DISTRIBUTIONS_SHOWN, 0)
     return page(
         request,
@@ -136,7 +138,7 @@ async def _pool_page(
         pool=await pool.pool(ctx),
         distributions=distributions.items,
         receipts=behind.items,
-        next_cursor=behind.next_cursor,
+        next_cursor=next_moment_cursor(behind, lambda r: (r.expired_at, r.receipt_id)),
         paged=cursor is not None,
         node_names={node.id: node.name for node in await all_nodes(ctx)},
         error=error,
@@ -150,7 +152,7 @@ async def pool_page(
     request: Request,
     ctx: Ctx,
     actor: WebActor,
-    cursor: Annotated[str | None, Query(pattern=POOL_CURSOR_PATTERN)] = None,
+    cursor: Annotated[str | None, Query(pattern=MOMENT_CURSOR_PATTERN)] = None,
 ) -> Response:
     await owner_only(actor)
     return await _pool_page(request, ctx, cursor)

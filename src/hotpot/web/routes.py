@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from hotpot.web import customer, kitchen, owner, owner_menu, owner_network, till, wallet
+from hotpot.web import customer, franchisee, kitchen, owner, owner_menu, owner_network, till, wallet
 from hotpot.web.errors import HtmlErrorsRoute
 from hotpot.web.session import MaybeWebActor
 from hotpot.web.templating import STATIC, page
@@ -35,6 +35,6 @@ async def claim_link(receipt: Annotated[str, Query(max_length=100)] = "") -> Res
 
 def install(app: FastAPI) -> None:
     app.include_router(root)
-    for module in (customer, kitchen, till, wallet, owner, owner_menu, owner_network):
+    for module in (customer, franchisee, kitchen, owner, owner_menu, owner_network, till, wallet):
         app.include_router(module.router)
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")

@@ -267,7 +267,13 @@ async def checked_form(request: Request, ctx: Ctx) -> FormData:
 Form = Annotated[FormData, Depends(checked_form)]
 
 
+TILL_PREFIX = "/app/till"
+
+
 def signin_url(next_path: str) -> str:
+    """Where a visitor without a session goes: the till's pages to the terminal sign-in."""
+    if next_path == TILL_PREFIX or next_path.startswith(TILL_PREFIX + "/"):
+        return f"{TILL_PREFIX}/signin?next=" + quote(next_path, safe="/")
     return "/app/signin?next=" + quote(next_path, safe="/")
 
 
