@@ -4,11 +4,11 @@ models, and the menu of a node as the public menu service renders it."""
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ValidationError
 
 from hotpot.context import AppContext
@@ -26,6 +26,9 @@ M = TypeVar("M", bound=BaseModel)
 MAX_NODES = 200
 QTY_PREFIX = "qty-"
 _GEL = re.compile(r"^([0-9]{1,7})(?:[.,]([0-9]{1,2}))?$")
+
+# A list page's `?offset=` (its "More" link), bounded like the API's.
+PageOffset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 # The owner console's door: the API's own role check, so its words are the API's.
 owner_only = require_roles(AccessRole.OWNER)

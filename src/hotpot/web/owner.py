@@ -20,7 +20,7 @@ from hotpot.http.context import Ctx
 from hotpot.http.pagination import MOMENT_CURSOR_PATTERN, moment_position, next_moment_cursor
 from hotpot.registry.api import holders_register
 from hotpot.sales import expiry, pool
-from hotpot.web.common import owner_only, pages_router, refusal, typed, validated
+from hotpot.web.common import PageOffset, owner_only, pages_router, refusal, typed, validated
 from hotpot.web.owner_network import all_nodes
 from hotpot.web.session import Form, WebActor
 from hotpot.web.templating import page
@@ -78,7 +78,7 @@ async def staff_page(
     request: Request,
     ctx: Ctx,
     actor: WebActor,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: PageOffset = 0,
 ) -> Response:
     await owner_only(actor)
     return await _staff_page(request, ctx, offset)

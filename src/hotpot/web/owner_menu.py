@@ -3,10 +3,10 @@ portions each restaurant has left (sold out is none left)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import Query, Request
+from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
 from hotpot.domain.access import AccessRole, Actor
@@ -17,6 +17,7 @@ from hotpot.menu import service as menu
 from hotpot.menu.schemas import ItemIn, ItemPatch
 from hotpot.network.schemas import AvailabilityIn
 from hotpot.web.common import (
+    PageOffset,
     active_nodes,
     node_menu,
     owner_only,
@@ -101,7 +102,7 @@ async def menu_page(
     request: Request,
     ctx: Ctx,
     actor: WebActor,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: PageOffset = 0,
 ) -> Response:
     await owner_only(actor)
     return await _menu_page(request, ctx, offset)
