@@ -357,6 +357,12 @@ ENDPOINTS = [
         _static("PUT", "/api/v1/customers/{kyc_customer}/kyc", {"status": "PENDING"}),
         {"compliance": 204},
     ),
+    Endpoint(
+        "KYC queue",
+        "GET /api/v1/kyc/queue",
+        _static("GET", "/api/v1/kyc/queue?limit=1"),
+        {"compliance": 200},
+    ),
     # registry
     Endpoint(
         "holders",

@@ -184,6 +184,81 @@ async def test_only_compliance_sets_kyc(client: httpx.AsyncClient, world: World)
     assert missing.status_code == 404
 
 
+async def _queue(
+    client: httpx.AsyncClient, world: World, **params: str
+) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """Every customer of the KYC queue, page by page along the cursor: ids in order, items."""
+    seen: list[str] = []
+    items: dict[str, dict[str, str]] = {}
+    cursor: str | None = None
+    while True:
+        query = {"limit": "100", **params, **({"cursor": cursor} if cursor else {})}
+        page = ok(
+            await client.get("/api/v1/kyc/queue", params=query, headers=world.auth("compliance"))
+        )
+        seen += [item["id"] for item in page["items"]]
+        items |= {item["id"]: item for item in page["items"]}
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen, items
+
+
+async def test_the_kyc_queue_pages_waiting_customers_by_cursor(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    waiting, _ = await world.customer()
+    pending, _ = await world.customer()
+    verified, _ = await world.customer()
+    rejected, _ = await world.customer()
+    for account, status in ((pending, "PENDING"), (verified, "VERIFIED"), (rejected, "REJECTED")):
+        done = await client.put(
+            f"/api/v1/customers/{account['id']}/kyc",
+            json={"status": status},
+            headers=world.auth("compliance"),
+        )
+        assert done.status_code == 204
+    seen, items = await _queue(client, world)
+    assert len(seen) == len(set(seen))  # no customer on two pages
+    assert items[waiting["id"]]["kyc_status"] == "NOT_STARTED"
+    assert items[pending["id"]]["kyc_status"] == "PENDING"
+    assert verified["id"] not in items and rejected["id"] not in items
+    # Oldest first: the four registered in this order.
+    assert seen.index(waiting["id"]) < seen.index(pending["id"])
+    only_pending, _ = await _queue(client, world, status="PENDING")
+    assert pending["id"] in only_pending and waiting["id"] not in only_pending
+    # Staff are never in the queue (they have no KYC); compliance sees who to check.
+    assert (await world.staff("compliance"))["id"] not in items
+    assert items[pending["id"]]["email"] == pending["email"]
+    assert items[pending["id"]]["wallet_address"] == pending["wallet_address"]
+    # Paging two at a time from a cursor gives the same order as one long page.
+    cursor = seen[0]
+    two = ok(
+        await client.get(
+            "/api/v1/kyc/queue",
+            params={"limit": "2", "cursor": cursor},
+            headers=world.auth("compliance"),
+        )
+    )
+    assert [item["id"] for item in two["items"]] == seen[1:3]
+    skipped = ok(
+        await client.get(
+            "/api/v1/kyc/queue",
+            params={"limit": "1", "cursor": cursor, "offset": "1"},
+            headers=world.auth("compliance"),
+        )
+    )
+    assert [item["id"] for item in skipped["items"]] == seen[2:3]
+    for bad, code in ((str(uuid.uuid4()), "invalid_cursor"), ("x", None)):
+        refused = await client.get(
+            "/api/v1/kyc/queue", params={"cursor": bad}, headers=world.auth("compliance")
+        )
+        assert refused.status_code == 422, refused.text
+        if code:
+            assert refused.json()["code"] == code
+    for role in ("owner", "customer", "chef"):
+        assert (await client.get("/api/v1/kyc/queue", headers=world.auth(role))).status_code == 403
+
+
 async def test_transparency_is_public_and_adds_up(
     client: httpx.AsyncClient, world: World, ctx: AppContext
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -32,14 +33,13 @@ async def submit(
     return await browser.post(action, data={"csrf": csrf_of(shown.text), **fields})
 
 
-@pytest.fixture
-async def browser_factory(
-    app_and_ctx: tuple[object, AppContext],
-) -> AsyncIterator[Browser]:
+@asynccontextmanager
+async def browsers(app: object) -> AsyncIterator[Browser]:
+    """A factory of clients against `app`, each with its own cookie jar, closed at the end."""
     opened: list[httpx.AsyncClient] = []
 
     async def make() -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app_and_ctx[0])  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
         opened.append(client)
         return client
@@ -47,6 +47,14 @@ async def browser_factory(
     yield make
     for client in opened:
         await client.aclose()
+
+
+@pytest.fixture
+async def browser_factory(
+    app_and_ctx: tuple[object, AppContext],
+) -> AsyncIterator[Browser]:
+    async with browsers(app_and_ctx[0]) as make:
+        yield make
 
 
 async def signed_in(make: Browser, login: str, password: str = PASSWORD) -> httpx.AsyncClient:

@@ -32,6 +32,7 @@ TILL = frozenset({"terminal"})
 HOLDERS = frozenset({"customer", "franchisee", "owner"})
 OWNER = frozenset({"owner"})
 FRANCHISEE = frozenset({"franchisee"})
+COMPLIANCE = frozenset({"compliance"})
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,26 @@ PAGES: dict[tuple[str, str], Page] = {
     ),
     ("GET", "/app/wallet"): Page(HOLDERS),
     ("GET", "/app/franchisee"): Page(FRANCHISEE),
+    ("GET", "/app/proposals"): Page(EVERYONE),
+    ("GET", "/app/proposals/{proposal_id}"): Page(EVERYONE),
+    ("GET", "/app/proposals/{proposal_id}/live"): Page(EVERYONE, whole_page=False),
+    ("POST", "/app/proposals/{proposal_id}/vote"): Page(CUSTOMER),
+    # A customer's own vote: one who has not voted is told so in a 404 page (let in).
+    ("GET", "/app/proposals/{proposal_id}/my-vote"): Page(CUSTOMER),
+    ("GET", "/app/owner/proposals"): Page(OWNER),
+    ("POST", "/app/owner/proposals"): Page(OWNER),
+    ("POST", "/app/owner/proposals/{proposal_id}/{action}"): Page(OWNER),
     # Node B is the world's franchise node; the API's rule lets the owner read it too.
     ("GET", "/app/franchisee/nodes/{node_id}"): Page(
         FRANCHISEE | OWNER, params=(("node_id", "franchise_node"),)
     ),
+    # Only customers move THP (the franchisee's and the owner's wallets show no form).
+    ("POST", "/app/wallet/transfer"): Page(CUSTOMER),
+    ("GET", "/app/compliance"): Page(COMPLIANCE),
+    ("POST", "/app/compliance/kyc"): Page(COMPLIANCE),
+    ("GET", "/app/transparency"): Page(EVERYONE),
+    # With an id, the page shows its answer (not yet settled here) under the search box.
+    ("GET", "/app/verify"): Page(EVERYONE, query="id={order_id}"),
     # The owner console. Its forms, sent empty, are refused for their content (422/404).
     ("GET", "/app/owner"): Page(OWNER),
     ("GET", "/app/owner/menu"): Page(OWNER),
@@ -172,6 +189,21 @@ async def _franchise_node(world: World) -> str:
     return world.node_b
 
 
+async def _proposal(world: World) -> str:
+    """A dish proposal, still a draft: the matrix's calls change nothing of it."""
+    response = await world.client.post(
+        "/api/v1/governance/dish-proposals",
+        json={"name": f"Matrix dish {uuid.uuid4().hex[:6]}", "price_tetri": 900},
+        headers=world.auth("owner"),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _owner_action(world: World) -> str:
+    return "finalize"  # refused on a draft: harmless when let in
+
+
 async def _item(world: World) -> str:
     return await world.item()
 
@@ -186,6 +218,8 @@ PARAMETERS: dict[str, Params] = {
     "franchise_node": _franchise_node,
     "order_id": _order,
     "receipt_id": _receipt,
+    "proposal_id": _proposal,
+    "action": _owner_action,
     "item_id": _item,
     "terminal_id": _terminal,
 }

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -138,6 +138,29 @@ async def set_customer_kyc(conn: AsyncConnection, account_id: UUID, status: str)
         .returning(accounts.c.id)
     )
     return row.first() is not None
+
+
+async def kyc_queue(
+    conn: AsyncConnection, statuses: Iterable[str], limit: int, offset: int, after: UUID | None
+) -> list[RowMapping]:
+    """Customers whose KYC status is one of `statuses`, longest waiting first (keyset
+    paging: those after account `after` in (created_at, id) order, stable while the
+    queue changes; a cursor whose customer has since been decided still places the page)."""
+    stmt = select(accounts).where(
+        accounts.c.role == AccessRole.CUSTOMER.value, accounts.c.kyc_status.in_(list(statuses))
+    )
+    if after is not None:
+        mark = accounts.alias("mark")  # an alias, so the subqueries never correlate
+
+        def of_mark(column: str) -> Any:
+            return select(mark.c[column]).where(mark.c.id == after).scalar_subquery()
+
+        stmt = stmt.where(
+            tuple_(accounts.c.created_at, accounts.c.id)
+            > tuple_(of_mark("created_at"), of_mark("id"))
+        )
+    ordered = stmt.order_by(accounts.c.created_at, accounts.c.id).limit(limit).offset(offset)
+    return list((await conn.execute(ordered)).mappings())
 
 
 async def account_for_update(

@@ -70,6 +70,7 @@ def account_of(vault: PiiVault, row: RowMapping) -> Account:
         wallet_custodial=row["wallet_custodial"],
         kyc_status=row["kyc_status"],
         node_id=row["node_id"],
+        created_at=row.get("created_at"),
     )
 
 

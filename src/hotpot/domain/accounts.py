@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 
@@ -19,6 +20,7 @@ class Account:
     wallet_custodial: bool
     kyc_status: str
     node_id: UUID | None
+    created_at: datetime | None = None  # when they registered (how long KYC has waited)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ network proposal may execute from closes_at + timelock on.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from hotpot.domain.canonical import canonical_json
-from hotpot.domain.merkle import MerkleTree, keccak256
+from hotpot.domain.merkle import MerkleTree, from_hex, keccak256, leaf_hash, verify
 from hotpot.domain.stake import StakeRole
 from hotpot.domain.tokenomics import BPS_DENOMINATOR, TokenomicsChange, require_non_negative
 
@@ -506,4 +507,20 @@ def prove_vote(
         leaf="0x" + tree.leaf(index).hex(),
         record=vote_record(str(proposal_id), *vote).decode(),
         proof=tuple("0x" + node.hex() for node in tree.proof(index)),
+    )
+
+
+def proof_holds(proof: VoteProof) -> bool:
+    """Whether `proof` shows its record counted in its votes root: the record names the
+    proposal, its leaf is leaf_hash(record), and the sibling path reaches the root."""
+    try:
+        named = json.loads(proof.record).get("proposal_id")
+        leaf, root = from_hex(proof.leaf), from_hex(proof.votes_root)
+        path = [from_hex(node) for node in proof.proof]
+    except (ValueError, AttributeError):
+        return False
+    return (
+        named == str(proof.proposal_id)
+        and leaf == leaf_hash(proof.record.encode())
+        and verify(path, root, leaf)
     )

@@ -22,6 +22,7 @@ from hotpot.domain.governance import (
     Vote,
 )
 from hotpot.domain.menu import ItemStatus
+from hotpot.domain.settlement import AnchorRow
 from hotpot.governance import repository as repo
 from hotpot.governance.clock import Clock
 from hotpot.governance.proposals import (
@@ -86,6 +87,13 @@ def _ensure_closed(row: RowMapping, now: datetime) -> None:
         raise Conflict("voting_not_open", "voting on this proposal has not opened")
     if now < row["closes_at"]:
         raise Conflict("voting_open", "voting on this proposal is still open")
+
+
+async def anchor_of(ctx: AppContext, proposal_id: UUID) -> AnchorRow | None:
+    """The proposal's chain anchor as the relay left it (`anchored_at`/`tx_hash` once mined);
+    None before the proposal is finalized."""
+    async with ctx.db.read() as conn:
+        return await repo.anchor_of(conn, proposal_id)
 
 
 async def finalize(ctx: AppContext, clock: Clock, proposal_id: UUID) -> Proposal:

@@ -120,6 +120,13 @@ async def list_votes(ctx: AppContext, proposal_id: UUID, limit: int, offset: int
     return Slice.of([ballot_of(row) for row in rows], limit)
 
 
+async def my_vote(ctx: AppContext, proposal_id: UUID, voter_id: UUID) -> Ballot | None:
+    """The vote this account cast on the proposal, if any (None for an unknown proposal)."""
+    async with ctx.db.read() as conn:
+        found = await repo.vote_of(conn, proposal_id, voter_id)
+    return None if found is None else ballot_of(found)
+
+
 async def vote_proof(ctx: AppContext, proposal_id: UUID, voter_id: UUID) -> VoteProof:
     """The Merkle proof that a vote is in the finalized (anchored) votes root."""
     async with ctx.db.read() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from uuid import UUID
 
 from pydantic import Field
 
@@ -47,3 +48,15 @@ class TransferOut(Out):
 
 class KycIn(Strict):
     status: Literal["NOT_STARTED", "PENDING", "VERIFIED", "REJECTED"]
+
+
+class KycCustomerOut(Out):
+    """A customer waiting for KYC, with what compliance checks them by."""
+
+    id: UUID
+    email: str | None
+    phone: str | None
+    name: str | None
+    wallet_address: str | None
+    kyc_status: Literal["NOT_STARTED", "PENDING"]
+    created_at: datetime = Field(description="registered at: the queue is oldest first")

@@ -8,13 +8,15 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.accounts import repository as accounts_repo
+from hotpot.accounts.service import account_of
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole, Actor
+from hotpot.domain.accounts import Account
 from hotpot.domain.caps import would_exceed_customer_cap
-from hotpot.domain.errors import Conflict, Forbidden, NotFound
+from hotpot.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from hotpot.domain.results import Slice
 from hotpot.domain.stake import role_by_stake
-from hotpot.domain.wallets import Transfer, Wallet, WalletEntry
+from hotpot.domain.wallets import KYC_WAITING, Transfer, Wallet, WalletEntry
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.repository import InsufficientBalance, Movement
@@ -73,6 +75,28 @@ async def set_kyc(ctx: AppContext, account_id: UUID, status: str) -> None:
     async with ctx.db.transaction() as conn:
         if not await accounts_repo.set_customer_kyc(conn, account_id, status):
             raise NotFound("customer_not_found", "no customer with this id")
+
+
+async def kyc_queue(
+    ctx: AppContext,
+    limit: int,
+    after: UUID | None = None,
+    statuses: tuple[str, ...] = KYC_WAITING,
+    offset: int = 0,
+) -> Slice[Account]:
+    """Customers waiting for a KYC decision (PENDING or NOT_STARTED, or one of them),
+    longest waiting first, with their contact details decrypted for the compliance
+    officer; `after` is the last customer of the previous page (keyset), `offset` how
+    many to skip after it."""
+    wanted = tuple(status for status in statuses if status in KYC_WAITING)
+    if not wanted:
+        raise Invalid("invalid_status", "the queue holds PENDING and NOT_STARTED customers")
+    async with ctx.db.read() as conn:
+        role = None if after is None else await accounts_repo.role_of(conn, after)
+        if after is not None and role != AccessRole.CUSTOMER.value:
+            raise Invalid("invalid_cursor", "the cursor names no customer")
+        rows = await accounts_repo.kyc_queue(conn, wanted, limit + 1, offset, after)
+    return Slice.of([account_of(ctx.vault, row) for row in rows], limit)
 
 
 def sender_of(actor: Actor) -> UUID:

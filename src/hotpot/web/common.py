@@ -101,6 +101,15 @@ def quantities(form: FormData) -> list[dict[str, Any]]:
     return lines
 
 
+def tetri_of_gel(text: str, what: str = "price") -> int:
+    """A GEL amount typed in a form ("24", "24.5", "24,50") as integer tetri, never a float."""
+    raw = text.strip().replace(",", ".")
+    whole, _, part = raw.partition(".")
+    if not whole.isdigit() or not (part == "" or (part.isdigit() and len(part) <= 2)):
+        raise Invalid("validation_error", f"{what}: an amount in GEL, such as 24.50")
+    return int(whole) * 100 + int(part.ljust(2, "0") or "0")
+
+
 async def active_nodes(ctx: AppContext) -> list[Any]:
     return (await network.list_nodes(ctx, True, MAX_NODES, 0)).items
 

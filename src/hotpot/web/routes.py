@@ -10,7 +10,19 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from hotpot.web import customer, franchisee, kitchen, owner, owner_menu, owner_network, till, wallet
+from hotpot.web import (
+    compliance,
+    customer,
+    franchisee,
+    governance,
+    kitchen,
+    owner,
+    owner_menu,
+    owner_network,
+    public,
+    till,
+    wallet,
+)
 from hotpot.web.errors import HtmlErrorsRoute
 from hotpot.web.session import MaybeWebActor
 from hotpot.web.templating import STATIC, page
@@ -35,6 +47,18 @@ async def claim_link(receipt: Annotated[str, Query(max_length=100)] = "") -> Res
 
 def install(app: FastAPI) -> None:
     app.include_router(root)
-    for module in (customer, franchisee, kitchen, owner, owner_menu, owner_network, till, wallet):
+    for module in (
+        customer,
+        franchisee,
+        governance,
+        kitchen,
+        till,
+        wallet,
+        compliance,
+        public,
+        owner,
+        owner_menu,
+        owner_network,
+    ):
         app.include_router(module.router)
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")

@@ -53,6 +53,11 @@ def units(amount: int) -> str:
     return gel(amount)
 
 
+def when(moment: datetime) -> str:
+    """A moment in UTC to the second (governance windows can be short in tests)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def minutes_since(moment: datetime, now: datetime | None = None) -> int:
     current = now or datetime.now(UTC)
     return max(0, int((current - moment).total_seconds() // 60))
@@ -71,6 +76,7 @@ def _environment() -> Environment:
     env.filters["gel"] = gel
     env.filters["units"] = units
     env.filters["minutes_since"] = minutes_since
+    env.filters["when"] = when
     env.globals["htmx_version"] = HTMX_VERSION
     return env
 

@@ -18,6 +18,7 @@ RULE_MODULES = [
     "hotpot.domain.distribution",
     "hotpot.domain.receipts",
     "hotpot.domain.governance",
+    "hotpot.domain.wallets",
 ]
 
 

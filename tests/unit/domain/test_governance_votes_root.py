@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -15,6 +16,7 @@ from hotpot.domain.governance import (
     VoteChoice,
     chain_proposal_id,
     ordered_votes,
+    proof_holds,
     prove_vote,
     vote_record,
     votes_root,
@@ -110,3 +112,20 @@ def test_no_proof_for_a_vote_that_was_not_cast() -> None:
         prove_vote(uuid.UUID(PROPOSAL), "0x00", cast, ("0x" + "cd" * 20, VoteChoice.FOR, 150))
     with pytest.raises(ValueError):
         prove_vote(uuid.UUID(PROPOSAL), "0x00", [], cast[0])
+
+
+@given(votes, st.data())
+def test_proof_holds_for_a_counted_vote_and_not_for_a_changed_one(
+    cast: list[tuple[str, VoteChoice, int]], data: st.DataObject
+) -> None:
+    proposal = uuid.UUID(PROPOSAL)
+    root = "0x" + votes_root(PROPOSAL, cast).hex()
+    address, choice, weight = data.draw(st.sampled_from(cast))
+    proof = prove_vote(proposal, root, cast, (address, choice, weight))
+    assert proof_holds(proof)
+    # Another weight in the record, another root, another proposal: none of them holds.
+    heavier = vote_record(PROPOSAL, address, choice, weight + 1).decode()
+    assert not proof_holds(replace(proof, record=heavier))
+    assert not proof_holds(replace(proof, votes_root="0x" + "00" * 32))
+    assert not proof_holds(replace(proof, proposal_id=uuid.uuid4()))
+    assert not proof_holds(replace(proof, votes_root="not hex"))
