@@ -416,6 +416,12 @@ ENDPOINTS = [
         EVERYONE,
     ),
     Endpoint(
+        "receipts behind the pool",
+        "GET /api/v1/pool/receipts",
+        _static("GET", "/api/v1/pool/receipts"),
+        {"owner": 200},
+    ),
+    Endpoint(
         "distribute pool",
         "POST /api/v1/pool/distributions",
         _static("POST", "/api/v1/pool/distributions"),

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotpot.accounts import repository as accounts_repo
 from hotpot.adapters.database import migrate
@@ -29,6 +29,7 @@ from hotpot.ledger.tables import ledger_balances, ledger_entries
 from hotpot.ops import gauges
 from hotpot.sales import expiry
 from hotpot.sales import pool as pool_service
+from hotpot.sales.tables import receipts
 from tests.conftest import make_settings
 from tests.support import World, bearer, ok
 
@@ -48,14 +49,22 @@ def migrated_database(fresh_database: Any) -> str:
 
 
 @asynccontextmanager
-async def world_on(database_url: str, redis_url: str) -> AsyncIterator[World]:
+async def app_on(database_url: str, redis_url: str) -> AsyncIterator[tuple[Any, World]]:
+    """An app on this database and a network built through it (the web tests sign in
+    through the same app)."""
     app = create_app(make_settings(database_url, redis_url))
     ctx = app.state.context
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield await World.create(client, ctx)
+        yield app, await World.create(client, ctx)
     await ctx.cache.close()
     await ctx.db.dispose()
+
+
+@asynccontextmanager
+async def world_on(database_url: str, redis_url: str) -> AsyncIterator[World]:
+    async with app_on(database_url, redis_url) as (_, world):
+        yield world
 
 
 @pytest.fixture(scope="module")
@@ -349,3 +358,65 @@ async def test_a_customer_above_49_percent_is_flagged_wherever_caps_are_shown(
             "hotpot_ownership_share_bps", {"party": "largest_customer"}
         )
         assert share == 10_000
+
+
+async def test_the_receipts_behind_the_pool_are_listed_by_keyset(pool_world: World) -> None:
+    world, ctx = pool_world, pool_world.ctx
+    item = await world.item(price=2_500, portions=50)
+    sales = [await sell(world, item) for _ in range(4)]
+    _, token = await world.customer()
+    await claim(world, token, sales[0])  # claimed: never behind the pool
+    # Two sweeps at different moments, so the expiry times differ and order the list.
+    await expiry.expire_receipts(ctx, now=after_expiry())
+    late = await sell(world, item)
+    await expiry.expire_receipts(ctx, now=after_expiry() + timedelta(days=1))
+    pages: list[list[dict[str, Any]]] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = ok(
+            await world.client.get(
+                "/api/v1/pool/receipts", params=query, headers=world.auth("owner")
+            )
+        )
+        pages.append(page["items"])
+        assert len(page["items"]) <= 2
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    listed = [row for page in pages for row in page]
+    ids = [row["receipt_id"] for row in listed]
+    assert len(ids) == len(set(ids))  # no receipt on two pages
+    assert ids[0] == late["receipt_id"]  # the latest expiry first
+    assert [row["expired_at"] for row in listed] == sorted(
+        (row["expired_at"] for row in listed), reverse=True
+    )
+    assert {s["receipt_id"] for s in sales[1:]} <= set(ids)
+    assert sales[0]["receipt_id"] not in ids
+    first = next(row for row in listed if row["receipt_id"] == late["receipt_id"])
+    assert first["thp_units"] == late["thp_units"]
+    assert first["spot_units_burned"] == late["spot_units"]
+    assert first["amount_tetri"] == 2_500
+    assert first["node_id"] == world.node_a
+    async with ctx.db.read() as conn:
+        expired_total = await conn.scalar(
+            select(func.count()).select_from(receipts).where(receipts.c.status == "EXPIRED")
+        )
+    assert len(ids) == expired_total
+    bad = await world.client.get(
+        "/api/v1/pool/receipts", params={"cursor": "yesterday"}, headers=world.auth("owner")
+    )
+    assert bad.status_code == 422 and "cursor" in bad.text
+    # An offset after the cursor skips that many more (the keyset lists' shared shape).
+    second = ok(
+        await world.client.get(
+            "/api/v1/pool/receipts",
+            params={"limit": 1, "offset": 1},
+            headers=world.auth("owner"),
+        )
+    )
+    assert [row["receipt_id"] for row in second["items"]] == ids[1:2]
+    for role in ("customer", "franchisee", "terminal", "compliance"):
+        refused = await world.client.get("/api/v1/pool/receipts", headers=world.auth(role))
+        assert refused.status_code == 403, role
+    assert (await world.client.get("/api/v1/pool/receipts")).status_code == 401

@@ -117,6 +117,28 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/app/transparency"): Page(EVERYONE),
     # With an id, the page shows its answer (not yet settled here) under the search box.
     ("GET", "/app/verify"): Page(EVERYONE, query="id={order_id}"),
+    # The owner console. Its forms, sent empty, are refused for their content (422/404).
+    ("GET", "/app/owner"): Page(OWNER),
+    ("GET", "/app/owner/menu"): Page(OWNER),
+    ("POST", "/app/owner/menu/items"): Page(OWNER),
+    ("GET", "/app/owner/menu/items/{item_id}"): Page(OWNER),
+    ("POST", "/app/owner/menu/items/{item_id}"): Page(OWNER),
+    ("POST", "/app/owner/menu/items/{item_id}/status"): Page(OWNER),
+    ("POST", "/app/owner/menu/items/{item_id}/availability"): Page(OWNER),
+    ("GET", "/app/owner/nodes"): Page(OWNER),
+    ("POST", "/app/owner/nodes"): Page(OWNER),
+    ("GET", "/app/owner/nodes/{node_id}"): Page(OWNER),
+    ("POST", "/app/owner/nodes/{node_id}"): Page(OWNER),
+    ("POST", "/app/owner/nodes/{node_id}/terminals"): Page(OWNER),
+    ("POST", "/app/owner/terminals/{terminal_id}/whitelist"): Page(OWNER),
+    ("GET", "/app/owner/staff"): Page(OWNER),
+    ("POST", "/app/owner/staff"): Page(OWNER),
+    ("GET", "/app/owner/pool"): Page(OWNER),
+    # The pool is the network's: a sweep or a distribution would change what others see.
+    ("POST", "/app/owner/pool/expire"): Page(OWNER, refusals_only=True),
+    ("POST", "/app/owner/pool/distribute"): Page(OWNER, refusals_only=True),
+    # The API's readers of the register (KYC status per address).
+    ("GET", "/app/registry/holders.csv"): Page(OWNER | {"compliance"}, whole_page=False),
 }
 
 
@@ -185,6 +207,14 @@ async def _owner_action(world: World) -> str:
     return "finalize"  # refused on a draft: harmless when let in
 
 
+async def _item(world: World) -> str:
+    return await world.item()
+
+
+async def _terminal(world: World) -> str:
+    return await world.terminal(world.node_a, whitelist=False)  # its id
+
+
 # How each path parameter of a page is filled: an object of node A, the customer's.
 PARAMETERS: dict[str, Params] = {
     "node_id": _node,
@@ -193,6 +223,8 @@ PARAMETERS: dict[str, Params] = {
     "receipt_id": _receipt,
     "proposal_id": _proposal,
     "action": _owner_action,
+    "item_id": _item,
+    "terminal_id": _terminal,
 }
 
 

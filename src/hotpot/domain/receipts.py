@@ -227,3 +227,18 @@ class ExpirySweep:
             self.thp_units_to_pool + other.thp_units_to_pool,
             self.spot_units_burned + other.spot_units_burned,
         )
+
+
+@dataclass(frozen=True)
+class PooledReceipt:
+    """An EXPIRED receipt, unclaimed to the end: its THP went to the pool, its SPOT burned."""
+
+    receipt_id: UUID
+    sale_id: UUID
+    node_id: UUID
+    amount_tetri: int
+    thp_units: int
+    spot_units_burned: int
+    issued_at: datetime
+    expires_at: datetime
+    expired_at: datetime

@@ -8,6 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from hotpot.accounts import service as accounts
+from hotpot.context import AppContext
+from hotpot.domain.network import Node
 from hotpot.http.auth import CurrentActor, OwnerOnly, TillActor
 from hotpot.http.context import Ctx
 from hotpot.http.pagination import Paging
@@ -46,12 +48,17 @@ async def create_node(body: NodeIn, ctx: Ctx, _: OwnerOnly) -> NodeOut:
     return NodeOut.model_validate(await service.create_node(ctx, body, accounts.role_of))
 
 
-@router.patch("/nodes/{node_id}", response_model=NodeOut, responses=errors(401, 403, 404))
-async def update_node(node_id: UUID, body: NodePatch, ctx: Ctx, _: OwnerOnly) -> NodeOut:
+async def change_node(ctx: AppContext, node_id: UUID, body: NodePatch) -> Node:
+    """The owner's change of a node, for this route and the owner console alike."""
     node = await service.update_node(ctx, node_id, body, accounts.role_of)
     # Whether a node is active decides its menu (the menu reads nodes, not the reverse).
     await forget_menus(ctx, [node_id])
-    return NodeOut.model_validate(node)
+    return node
+
+
+@router.patch("/nodes/{node_id}", response_model=NodeOut, responses=errors(401, 403, 404))
+async def update_node(node_id: UUID, body: NodePatch, ctx: Ctx, _: OwnerOnly) -> NodeOut:
+    return NodeOut.model_validate(await change_node(ctx, node_id, body))
 
 
 @router.post(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -11,7 +10,13 @@ from pydantic import Field
 
 from hotpot.http.auth import CurrentActor, OwnerOnly, TillActor
 from hotpot.http.context import Ctx
-from hotpot.http.pagination import Paging, keyset_cursor
+from hotpot.http.pagination import (
+    MOMENT_CURSOR_PATTERN,
+    Paging,
+    keyset_cursor,
+    moment_position,
+    next_moment_cursor,
+)
 from hotpot.http.problems import errors
 from hotpot.http.schemas import Page, page_from
 from hotpot.sales import expiry, pool, receipts, reports, service
@@ -23,6 +28,7 @@ from hotpot.sales.schemas import (
     ExpiryOut,
     NodeFiguresOut,
     NodeSaleOut,
+    PooledReceiptOut,
     PoolOut,
     ReceiptPrintOut,
     SaleIn,
@@ -109,6 +115,31 @@ async def list_distributions(ctx: Ctx, paging: Paging) -> Page[DistributionOut]:
     return page_from(found, DistributionOut, paging.limit, paging.offset)
 
 
+class PooledReceiptsPage(Page[PooledReceiptOut]):
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as `cursor` for the next page (earlier expiries), stable while "
+        "receipts expire; null on the last page",
+    )
+
+
+@router.get("/pool/receipts", response_model=PooledReceiptsPage, responses=errors(401, 403))
+async def list_pooled_receipts(
+    ctx: Ctx,
+    _: OwnerOnly,
+    paging: Paging,
+    cursor: Annotated[str | None, keyset_cursor(MOMENT_CURSOR_PATTERN)] = None,
+) -> PooledReceiptsPage:
+    """The receipts behind the pool (owner only): EXPIRED, unclaimed to their deadline,
+    latest expiry first."""
+    before = None if cursor is None else moment_position(cursor)
+    found = await pool.pooled_receipts(ctx, paging.limit, paging.offset, before)
+    return PooledReceiptsPage(
+        **dict(page_from(found, PooledReceiptOut, paging.limit, paging.offset)),
+        next_cursor=next_moment_cursor(found, lambda r: (r.expired_at, r.receipt_id)),
+    )
+
+
 @router.post(
     "/pool/distributions",
     status_code=201,
@@ -130,38 +161,21 @@ class NodeSalesPage(Page[NodeSaleOut]):
     totals: NodeFiguresOut
 
 
-# A sale's place in the newest-first order: its time (microseconds since 1970) and its id.
-# 17 digits reach the year 5138, so every cursor the pattern admits is a valid moment.
-SALE_CURSOR_PATTERN = r"^[0-9]{1,17}\.[0-9a-f]{32}$"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def sale_cursor(created_at: datetime, sale_id: UUID) -> str:
-    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{micros}.{sale_id.hex}"
-
-
-def sale_position(cursor: str) -> tuple[datetime, UUID]:
-    micros, sale_id = cursor.split(".")
-    return _EPOCH + timedelta(microseconds=int(micros)), UUID(sale_id)
-
-
 @router.get("/nodes/{node_id}/sales", response_model=NodeSalesPage, responses=errors(401, 403, 404))
 async def node_sales(
     node_id: UUID,
     ctx: Ctx,
     actor: CurrentActor,
     paging: Paging,
-    cursor: Annotated[str | None, keyset_cursor(SALE_CURSOR_PATTERN)] = None,
+    cursor: Annotated[str | None, keyset_cursor(MOMENT_CURSOR_PATTERN)] = None,
 ) -> NodeSalesPage:
     """The node's walk-in sales, newest first, with the node's totals (the network owner
     and the node's own franchisee; another franchisee's node is 403)."""
-    before = None if cursor is None else sale_position(cursor)
+    before = None if cursor is None else moment_position(cursor)
     found = await reports.node_sales(ctx, actor, node_id, paging.limit, paging.offset, before)
     page = page_from(found.sales, NodeSaleOut, paging.limit, paging.offset)
-    last = found.sales.items[-1] if found.sales.items and found.sales.has_more else None
     return NodeSalesPage(
         **dict(page),
-        next_cursor=None if last is None else sale_cursor(last.created_at, last.sale_id),
+        next_cursor=next_moment_cursor(found.sales, lambda s: (s.created_at, s.sale_id)),
         totals=NodeFiguresOut.model_validate(found.figures),
     )

@@ -5,7 +5,7 @@ customer can take stays in the pool."""
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sqlalchemy.engine import RowMapping
 
@@ -20,6 +20,7 @@ from hotpot.domain.distribution import (
     period_of,
 )
 from hotpot.domain.errors import Conflict, Forbidden
+from hotpot.domain.receipts import PooledReceipt
 from hotpot.domain.results import Slice
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger_repo
@@ -124,3 +125,30 @@ async def list_distributions(ctx: AppContext, limit: int, offset: int) -> Slice[
     async with ctx.db.read() as conn:
         rows = await repo.list_distributions(conn, limit + 1, offset)
     return Slice([_distribution(row) for row in rows[:limit]], has_more=len(rows) > limit)
+
+
+def _pooled(row: RowMapping) -> PooledReceipt:
+    return PooledReceipt(
+        receipt_id=row["id"],
+        sale_id=row["sale_id"],
+        node_id=row["node_id"],
+        amount_tetri=row["amount_tetri"],
+        thp_units=row["thp_units"],
+        spot_units_burned=row["spot_units"],
+        issued_at=row["created_at"],
+        expires_at=row["expires_at"],
+        expired_at=row["closed_at"],
+    )
+
+
+async def pooled_receipts(
+    ctx: AppContext,
+    limit: int,
+    offset: int = 0,
+    before: tuple[datetime, UUID] | None = None,
+) -> Slice[PooledReceipt]:
+    """The receipts behind the pool: EXPIRED ones (unclaimed to their deadline), latest
+    expiry first, after the keyset position `before` (expiry, id) when given."""
+    async with ctx.db.read() as conn:
+        rows = await repo.expired_receipts(conn, limit + 1, offset, before)
+    return Slice.of([_pooled(row) for row in rows], limit)

@@ -181,3 +181,24 @@ async def list_distributions(conn: AsyncConnection, limit: int, offset: int) -> 
         .offset(offset)
     )
     return list((await conn.execute(stmt)).mappings())
+
+
+async def expired_receipts(
+    conn: AsyncConnection,
+    limit: int,
+    offset: int = 0,
+    before: tuple[datetime, UUID] | None = None,
+) -> list[RowMapping]:
+    """EXPIRED receipts with their sale's amount, latest expiry first: `limit` of them
+    before the keyset position `before` (closed_at, id), read along ix_receipts_expired."""
+    stmt = (
+        select(receipts, sales.c.amount_tetri)
+        .join(sales, sales.c.id == receipts.c.sale_id)
+        .where(receipts.c.status == ReceiptStatus.EXPIRED.value)
+        .order_by(receipts.c.closed_at.desc(), receipts.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if before is not None:
+        stmt = stmt.where(tuple_(receipts.c.closed_at, receipts.c.id) < tuple_(*before))
+    return list((await conn.execute(stmt)).mappings())

@@ -136,3 +136,15 @@ class NodeFiguresOut(Out):
         description="THP units the ledger credited the node's franchisee for them (their "
         "share by the purchase rule); null for a node without a franchisee"
     )
+
+
+class PooledReceiptOut(Out):
+    receipt_id: UUID
+    sale_id: UUID
+    node_id: UUID
+    amount_tetri: int = Field(description="the walk-in sale's amount")
+    thp_units: int = Field(description="the buyer's THP share, moved to the pool at expiry")
+    spot_units_burned: int = Field(description="the buyer's SPOT, burned at expiry")
+    issued_at: datetime
+    expires_at: datetime
+    expired_at: datetime = Field(description="when the expiry moved it to the pool")

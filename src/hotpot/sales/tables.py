@@ -85,6 +85,13 @@ receipts = Table(
         "expires_at",
         postgresql_where=text("status IN ('ACTIVE', 'LOCKED')"),
     ),
+    # The receipts behind the pool (GET /pool/receipts), latest expiry first, by keyset.
+    Index(
+        "ix_receipts_expired",
+        "closed_at",
+        "id",
+        postgresql_where=text("status = 'EXPIRED'"),
+    ),
 )
 
 # One row per distribution of the unclaimed pool; the unique key makes it at most once

@@ -3,24 +3,35 @@ models, and the menu of a node as the public menu service renders it."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import re
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ValidationError
 
 from hotpot.context import AppContext
-from hotpot.domain.errors import Invalid, NotFound
+from hotpot.domain.access import AccessRole
+from hotpot.domain.errors import DomainError, Invalid, NotFound
+from hotpot.http.auth import require_roles
+from hotpot.http.problems import status_of
 from hotpot.menu import service as menu
 from hotpot.network import service as network
 from hotpot.web.errors import HtmlErrorsRoute
-from hotpot.web.session import FormData
+from hotpot.web.session import CSRF_FIELD, FormData
 
 M = TypeVar("M", bound=BaseModel)
 
 MAX_NODES = 200
 QTY_PREFIX = "qty-"
+_GEL = re.compile(r"^([0-9]{1,7})(?:[.,]([0-9]{1,2}))?$")
+
+# A list page's `?offset=` (its "More" link), bounded like the API's.
+PageOffset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+# The owner console's door: the API's own role check, so its words are the API's.
+owner_only = require_roles(AccessRole.OWNER)
 
 
 def pages_router() -> APIRouter:
@@ -38,11 +49,39 @@ def validated(model: type[M], data: dict[str, Any]) -> M:
         raise Invalid("validation_error", f"{where}: {message}" if where else message) from exc
 
 
+def refusal(exc: DomainError) -> dict[str, Any]:
+    """A form page shown again with the service's refusal: its words and its status."""
+    return {"error": exc.detail, "status_code": status_of(exc)}
+
+
+def typed(form: FormData, *leave_out: str) -> dict[str, str]:
+    """What was typed, to fill a refused form in again (never the CSRF token)."""
+    return {name: form.one(name) for name in form if name not in (CSRF_FIELD, *leave_out)}
+
+
 def parse_uuid(value: str, what: str) -> UUID:
     try:
         return UUID(value)
     except ValueError as exc:
         raise NotFound("not_found", f"no {what} with this id") from exc
+
+
+def whole_number(text: str, what: str) -> int | None:
+    """A form's whole number (None when left blank), refused in words otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise Invalid("validation_error", f"{what}: a whole number, like 15")
+    return int(text)
+
+
+def tetri(text: str, what: str) -> int:
+    """'12.50', '12,5' or '12' GEL as integer tetri (1250, 1250, 1200): never a float."""
+    match = _GEL.fullmatch(text.strip())
+    if match is None:
+        raise Invalid("validation_error", f"{what}: an amount in GEL, like 12.50")
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
 
 
 def quantities(form: FormData) -> list[dict[str, Any]]:

@@ -52,6 +52,7 @@ def _landing_for(role: AccessRole) -> str:
         AccessRole.CASHIER: "/app/kitchen",
         AccessRole.FRANCHISEE: "/app/franchisee",
         AccessRole.TERMINAL: "/app/till",
+        AccessRole.OWNER: "/app/owner",
         AccessRole.COMPLIANCE: "/app/compliance",
     }.get(role, "/app/")
 

@@ -11,9 +11,9 @@ from hotpot.domain.access import AccessRole
 from hotpot.domain.errors import NotFound
 from hotpot.http.auth import require_roles
 from hotpot.http.context import Ctx
+from hotpot.http.pagination import MOMENT_CURSOR_PATTERN, moment_position, next_moment_cursor
 from hotpot.network import service as network
 from hotpot.sales import reports
-from hotpot.sales.api import SALE_CURSOR_PATTERN, sale_cursor, sale_position
 from hotpot.wallets import service as wallets
 from hotpot.web.common import MAX_NODES, pages_router, parse_uuid
 from hotpot.web.session import WebActor
@@ -50,22 +50,21 @@ async def node_sales(
     request: Request,
     ctx: Ctx,
     actor: WebActor,
-    cursor: Annotated[str | None, Query(pattern=SALE_CURSOR_PATTERN)] = None,
+    cursor: Annotated[str | None, Query(pattern=MOMENT_CURSOR_PATTERN)] = None,
 ) -> Response:
     """All of one node's sales, newest first, a page at a time (the API's rule decides who)."""
     wanted = parse_uuid(node_id, "restaurant")
-    before = None if cursor is None else sale_position(cursor)
+    before = None if cursor is None else moment_position(cursor)
     found = await reports.node_sales(ctx, actor, wanted, SALES_PAGE, 0, before)
     nodes = (await network.list_nodes(ctx, False, MAX_NODES, 0)).items
     node = next((n for n in nodes if n.id == wanted), None)
     if node is None:
         raise NotFound("node_not_found", "no restaurant with this id")
-    last = found.sales.items[-1] if found.sales.has_more else None
     return page(
         request,
         "franchisee_node.html",
         node=node,
         sales=found.sales,
         figures=found.figures,
-        older=None if last is None else sale_cursor(last.created_at, last.sale_id),
+        older=next_moment_cursor(found.sales, lambda s: (s.created_at, s.sale_id)),
     )

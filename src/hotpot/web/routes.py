@@ -17,6 +17,9 @@ from hotpot.web import (
     governance,
     kitchen,
     language,
+    owner,
+    owner_menu,
+    owner_network,
     public,
     till,
     wallet,
@@ -55,6 +58,9 @@ def install(app: FastAPI) -> None:
         wallet,
         compliance,
         public,
+        owner,
+        owner_menu,
+        owner_network,
     ):
         app.include_router(module.router)
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
