@@ -270,7 +270,7 @@ class ChainClient:
             tx["to"] = AsyncWeb3.to_checksum_address(to)
         if gas is None:
             try:
-                estimate = await w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+                estimate = await w3.eth.estimate_gas(tx, "pending")  # type: ignore[arg-type]
             except ContractLogicError as exc:
                 # Only the EVM's refusal is a revert; a node's other errors (no funds,
                 # a bad nonce) keep their type so nobody mistakes them for one.

@@ -409,6 +409,7 @@ class Relay:
                 raise
             # Its estimate ran on a state without the batches still in flight (a burn of
             # what one of them mints): once they are mined, it is estimated again.
+            log.info("batch would revert before those in flight; waiting", batch_id=batch.batch_id)
             await receipts.drain()
             if receipts.error is not None:
                 raise

@@ -1,0 +1,364 @@
+"""Several batches in flight (issue 11): sent with consecutive nonces before the first is
+mined, each persisted before it is sent and recorded after; a relay that dies between
+them neither loses nor doubles anything; a long reconciliation holds no batch back.
+
+The session's anvil mines each transaction at once; here its automine is turned off, so
+the test decides when a block is mined and sees what the relay sent meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.types import RPCEndpoint
+
+from hotpot.context import AppContext
+from hotpot.ledger import holders
+from hotpot.ledger import repository as ledger
+from hotpot.ledger.tables import outbox
+from hotpot.settlement.deployments import ensure_deployed, vyper_cache
+from hotpot.settlement.proofs import proof_for, verify_proof
+from hotpot.settlement.relay import Relay, StepResult, run_relay
+from hotpot.settlement.repository import batch_changes
+from hotpot.settlement.tables import settlement_batches
+from tests.support import World, bearer, ok
+
+from .conftest import Chain
+from .test_relay_crashes import _counts, _until
+
+
+async def _rpc(chain: Chain, method: str, params: list[Any]) -> Any:
+    async def request(w3: AsyncWeb3[Any]) -> Any:
+        provider = cast(AsyncHTTPProvider, w3.provider)
+        return await provider.make_request(RPCEndpoint(method), params)
+
+    return await chain.client.call(request)
+
+
+async def _nonces(chain: Chain) -> tuple[int, int]:
+    """The signer's (mined, pending) transaction counts."""
+    address = chain.client.address
+    mined = await chain.client.call(lambda w3: w3.eth.get_transaction_count(address, "latest"))
+    pending = await chain.client.call(lambda w3: w3.eth.get_transaction_count(address, "pending"))
+    return int(mined), int(pending)
+
+
+@pytest.fixture
+async def manual_mining(chain: Chain) -> AsyncIterator[None]:
+    await chain.settle()  # start from a settled outbox (and a deployment)
+    await _rpc(chain, "evm_setAutomine", [False])
+    try:
+        yield
+    finally:
+        await _rpc(chain, "evm_setAutomine", [True])
+        await _rpc(chain, "evm_mine", [])  # whatever a failed test left in the pool
+
+
+async def _relay(chain: Chain, ctx: AppContext) -> Relay:
+    # The orders share their recipients (the owner, the charity, their buyer), so what cuts
+    # a batch is how many outbox rows it reads at most: 4 * size + 64 (BATCH_READS).
+    settings = chain.settings.model_copy(
+        update={"settlement_batch_size": 1, "settlement_batches_in_flight": 8}
+    )
+    deployment = await ensure_deployed(ctx.db, chain.client, vyper_cache(settings))
+    return Relay(settings, ctx.db, chain.client, chain.store, deployment)
+
+
+BATCH_READS = 68  # outbox rows, with a batch size of 1
+ORDERS_FOR_TWO_BATCHES = 30  # 3 outbox rows each (one customer's SPOT is capped per day)
+
+
+async def _completed_orders(world: World, token: str, count: int) -> list[str]:
+    """`count` orders of one customer, completed (so minted): their ids, oldest first."""
+    item = await world.item(price=10_000, portions=count + 5)
+    done = []
+    for _ in range(count):
+        order = await world.order(token, world.node_a, item)
+        await world.complete(order["id"])
+        done.append(str(order["id"]))
+    return done
+
+
+async def _two_batches_of_orders(world: World, ctx: AppContext) -> list[str]:
+    _, token = await world.customer()
+    orders = await _completed_orders(world, token, ORDERS_FOR_TWO_BATCHES)
+    assert (await _counts(ctx))[0] > BATCH_READS  # more than one batch takes
+    return orders
+
+
+async def _batches(ctx: AppContext) -> list[Any]:
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(
+            select(settlement_batches).order_by(
+                settlement_batches.c.created_at, settlement_batches.c.batch_id
+            )
+        )
+        return list(rows)
+
+
+async def _proved(ctx: AppContext, chain: Chain, order_ids: list[str]) -> None:
+    contracts = await chain.contracts()
+    for order_id in order_ids:
+        proof = await proof_for(ctx.db, "order", order_id)
+        assert proof is not None and proof.status == "settled", order_id
+        result = await verify_proof(proof, chain.store, contracts)
+        assert result.valid, result.detail
+
+
+async def _mine_until_done(chain: Chain, step: asyncio.Task[StepResult]) -> StepResult:
+    """Mine blocks until the relay's pass ends (recorded all it sent): its result."""
+
+    async def done() -> bool:
+        if not step.done():
+            await _rpc(chain, "evm_mine", [])
+        return step.done()
+
+    assert await _until(done, within=30, every=0.2), "the pass did not end"
+    return step.result()
+
+
+async def _unbatched(ctx: AppContext) -> int:
+    async with ctx.db.read() as conn:
+        return int(
+            await conn.scalar(
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.settled_at.is_(None), outbox.c.batch_id.is_(None))
+            )
+            or 0
+        )
+
+
+async def test_batches_go_in_flight_together_and_settle_in_one_block(
+    world: World, ctx: AppContext, chain: Chain, manual_mining: None
+) -> None:
+    orders = await _two_batches_of_orders(world, ctx)
+    relay = await _relay(chain, ctx)
+    known = {b.batch_id for b in await _batches(ctx)}
+    mined, _ = await _nonces(chain)
+    step = asyncio.create_task(relay.step())
+    try:
+
+        async def all_sent() -> bool:
+            assert not step.done(), step
+            new = [b for b in await _batches(ctx) if b.batch_id not in known]
+            sent = (await _nonces(chain))[1] - mined
+            return await _unbatched(ctx) == 0 and len(new) >= 2 and sent == len(new)
+
+        # Every batch is sent while the first is still unmined.
+        assert await _until(all_sent, within=30), "the relay did not send its batches"
+        new = [b for b in await _batches(ctx) if b.batch_id not in known]
+        assert {b.status for b in new} == {"pending"}  # persisted before sending
+        assert (await _nonces(chain))[0] == mined
+        result = await _mine_until_done(chain, step)
+    finally:
+        step.cancel()
+    assert (result.settled_batches, result.anchored) == (len(new), 0)
+    settled = [b for b in await _batches(ctx) if b.batch_id not in known]
+    assert {b.status for b in settled} == {"settled"}
+    # Several in one block (anvil may leave the last one sent for the next block).
+    first = min(b.block_number for b in settled)
+    assert sum(b.block_number == first for b in settled) >= 2
+    assert len({b.tx_hash for b in settled}) == len(new)
+    # One transaction per batch.
+    assert await _nonces(chain) == (mined + len(new), mined + len(new))
+    await _proved(ctx, chain, orders)
+    await chain.assert_no_drift()
+
+
+async def _verify(client: httpx.AsyncClient, world: World, account_id: str) -> None:
+    response = await client.put(
+        f"/api/v1/customers/{account_id}/kyc",
+        json={"status": "VERIFIED"},
+        headers=world.auth("compliance"),
+    )
+    assert response.status_code == 204
+
+
+async def test_a_batch_burning_what_one_in_flight_mints_is_sent_before_it_is_mined(
+    client: httpx.AsyncClient, world: World, ctx: AppContext, chain: Chain, manual_mining: None
+) -> None:
+    """A later batch burns THP its sender receives in an earlier one, not yet mined when
+    the later one is estimated and sent (the node estimates on its pending state, mempool
+    included): the later one is sent anyway, before the earlier one is mined."""
+    sender, sender_token = await world.customer()
+    receiver, _ = await world.customer()
+    for account in (sender, receiver):
+        await _verify(client, world, account["id"])
+    await _completed_orders(world, sender_token, ORDERS_FOR_TWO_BATCHES)
+    assert (await _counts(ctx))[0] > BATCH_READS
+    # More than the last batch mints to the sender: that batch burns from the sender.
+    body = {"to_address": receiver["wallet_address"], "units": 15_000}
+    headers = {**bearer(sender_token), "Idempotency-Key": str(uuid.uuid4())}
+    ok(await client.post("/api/v1/transfers", json=body, headers=headers), 201)
+    relay = await _relay(chain, ctx)
+    known = {b.batch_id for b in await _batches(ctx)}
+    mined, _ = await _nonces(chain)
+    step = asyncio.create_task(relay.step())
+    try:
+
+        async def all_sent() -> bool:
+            assert not step.done(), step
+            new = [b for b in await _batches(ctx) if b.batch_id not in known]
+            sent = (await _nonces(chain))[1] - mined
+            return await _unbatched(ctx) == 0 and len(new) >= 2 and sent == len(new)
+
+        assert await _until(all_sent, within=30), "the relay did not send its batches"
+        async with ctx.db.read() as conn:
+            last = [b for b in await _batches(ctx) if b.batch_id not in known][-1]
+            burns = (await batch_changes(conn, last.batch_id)).thp_burns
+        assert [a for a, _ in burns] == [sender["wallet_address"].lower()]
+        result = await _mine_until_done(chain, step)
+    finally:
+        step.cancel()
+    new = [b for b in await _batches(ctx) if b.batch_id not in known]
+    assert result.settled_batches == len(new) >= 2
+    assert await _nonces(chain) == (mined + len(new), mined + len(new))
+    contracts = await chain.contracts()
+    async with ctx.db.read() as conn:
+        for account in (sender, receiver):
+            holder = holders.account_holder(uuid.UUID(account["id"]))
+            assert await contracts.balance_of(
+                "THP", account["wallet_address"]
+            ) == await ledger.balance(conn, holder, "THP")
+    await chain.assert_no_drift()
+
+
+async def test_a_relay_dying_with_two_batches_in_flight_settles_each_once(
+    world: World, ctx: AppContext, chain: Chain, manual_mining: None
+) -> None:
+    """Killed (its task cancelled: no write after that) once its batches are sent and
+    before any is recorded; the chain mines them; the next relay only records them."""
+    orders = await _two_batches_of_orders(world, ctx)
+    relay = await _relay(chain, ctx)
+    known = {b.batch_id for b in await _batches(ctx)}
+    mined, _ = await _nonces(chain)
+    step = asyncio.create_task(relay.step())
+
+    async def all_sent() -> bool:
+        new = [b for b in await _batches(ctx) if b.batch_id not in known]
+        sent = (await _nonces(chain))[1] - mined
+        return await _unbatched(ctx) == 0 and len(new) >= 2 and sent == len(new)
+
+    assert await _until(all_sent, within=30), "the relay did not send its batches"
+    step.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await step
+    sent = (await _nonces(chain))[1] - mined
+    assert (await _counts(ctx))[1] == sent  # all pending: sent, never recorded
+    await _rpc(chain, "evm_mine", [])
+    await _rpc(chain, "evm_setAutomine", [True])
+    assert await chain.settle() > 0  # records them from the chain
+    assert await _nonces(chain) == (mined + sent, mined + sent)  # and sends nothing more
+    assert await _counts(ctx) == (0, 0)
+    await _proved(ctx, chain, orders)
+    await chain.assert_no_drift()
+
+
+async def test_a_relay_dying_between_two_batches_settles_each_once(
+    world: World, ctx: AppContext, chain: Chain, manual_mining: None
+) -> None:
+    """Killed after a batch is sent and while the next is being persisted (its rows held by
+    another transaction): that one is rolled back with the relay; the next relay records
+    the sent ones from the chain and batches the other rows anew."""
+    orders = await _two_batches_of_orders(world, ctx)
+    relay = await _relay(chain, ctx)
+    known = {b.batch_id for b in await _batches(ctx)}
+    mined, _ = await _nonces(chain)
+    async with ctx.db.primary.connect() as holder:
+        # The second order's outbox rows, locked: tagging them for a batch waits.
+        await holder.execute(
+            text(
+                "SELECT o.id FROM outbox o JOIN ledger_entries e ON e.id = o.entry_id"
+                " WHERE e.ref_kind = 'order' AND e.ref_id = :ref FOR UPDATE OF o"
+            ),
+            {"ref": orders[-1]},
+        )
+        step = asyncio.create_task(relay.step())
+
+        async def one_sent() -> bool:
+            assert not step.done(), step
+            return (await _nonces(chain))[1] > mined
+
+        assert await _until(one_sent, within=30), "the relay did not send a batch"
+
+        async def second_waits() -> bool:
+            async with ctx.db.read() as conn:
+                waiting = await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query LIKE 'UPDATE outbox SET batch_id%'"
+                    )
+                )
+            return bool(waiting)
+
+        assert await _until(second_waits, within=30), "the second batch was not persisting"
+        step.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await step
+        await holder.rollback()
+    sent = (await _nonces(chain))[1] - mined
+    assert (await _counts(ctx))[1] == sent  # sent and not recorded; the next one rolled back
+    await _rpc(chain, "evm_mine", [])
+    await _rpc(chain, "evm_setAutomine", [True])
+    assert await chain.settle() > 0
+    # The sent ones recorded from the chain, the rest sent once: one transaction a batch.
+    batches = [b for b in await _batches(ctx) if b.batch_id not in known]
+    assert {b.status for b in batches} == {"settled"} and len(batches) > sent
+    assert await _nonces(chain) == (mined + len(batches), mined + len(batches))
+    assert await _counts(ctx) == (0, 0)
+    await _proved(ctx, chain, orders)
+    await chain.assert_no_drift()
+
+
+async def test_a_long_reconciliation_holds_no_batch_back(
+    world: World, ctx: AppContext, chain: Chain
+) -> None:
+    """The reconciler runs beside the relay: while one reconciliation is held (here: until
+    the test lets it go), orders completed meanwhile are settled."""
+    await chain.settle()
+    settings = chain.settings.model_copy(update={"settlement_poll_seconds": 0.05})
+    relay_ctx = dataclasses.replace(ctx, settings=settings, chain=chain.client, store=chain.store)
+    entered: list[float] = []
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def long_reconciliation() -> None:
+        entered.append(asyncio.get_running_loop().time())
+        held.set()
+        await release.wait()
+
+    stop = asyncio.Event()
+    relay = asyncio.create_task(
+        run_relay(relay_ctx, stop, reconcile_every=0.05, before_reconcile=long_reconciliation)
+    )
+    try:
+        await asyncio.wait_for(held.wait(), 30)
+        _, token = await world.customer()
+        await _completed_orders(world, token, 3)
+
+        async def drained() -> bool:
+            assert not relay.done(), relay
+            return await _counts(ctx) == (0, 0)
+
+        assert await _until(drained, within=30), "batches waited for the reconciliation"
+        assert len(entered) == 1 and not release.is_set()  # it is still reconciling
+        release.set()
+
+        async def reconciled_again() -> bool:
+            return len(entered) >= 2  # the held one ended, the next one began
+
+        assert await _until(reconciled_again, within=30)
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.wait_for(relay, 30)
+    await chain.assert_no_drift()
