@@ -362,3 +362,48 @@ async def test_a_long_reconciliation_holds_no_batch_back(
         stop.set()
         await asyncio.wait_for(relay, 30)
     await chain.assert_no_drift()
+
+
+async def test_a_pass_ends_with_a_batch_that_took_all_that_waited(
+    world: World, ctx: AppContext, chain: Chain
+) -> None:
+    """Rows that come while a pass builds a batch that is not full wait for the next pass:
+    another batch now would go into the same block, with a transaction's fixed gas."""
+    await chain.settle()
+    _, token = await world.customer()
+    first = await _completed_orders(world, token, 2)
+    relay = await _relay(chain, ctx)
+    async with ctx.db.primary.connect() as holder:
+        # The first batch's rows, locked: persisting that batch waits while more come.
+        await holder.execute(
+            text(
+                "SELECT o.id FROM outbox o JOIN ledger_entries e ON e.id = o.entry_id"
+                " WHERE e.ref_kind = 'order' AND e.ref_id = :ref FOR UPDATE OF o"
+            ),
+            {"ref": first[0]},
+        )
+        step = asyncio.create_task(relay.step())
+
+        async def persisting() -> bool:
+            assert not step.done(), step
+            async with ctx.db.read() as conn:
+                return bool(
+                    await conn.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE wait_event_type = 'Lock'"
+                            " AND query LIKE 'UPDATE outbox SET batch_id%'"
+                        )
+                    )
+                )
+
+        assert await _until(persisting, within=30), "the relay did not persist a batch"
+        later = await _completed_orders(world, token, 2)
+        await holder.rollback()
+        result = await asyncio.wait_for(step, 30)
+    assert result.settled_batches == 1
+    assert await _unbatched(ctx) > 0  # the later orders' rows, for the next pass
+    assert (await relay.step()).settled_batches == 1
+    assert await _counts(ctx) == (0, 0)
+    await _proved(ctx, chain, first + later)
+    await chain.assert_no_drift()

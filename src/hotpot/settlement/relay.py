@@ -161,6 +161,19 @@ class StepResult:
         return self.settled_batches == 0 and self.anchored == 0
 
 
+class _Phases:
+    """Milliseconds per phase of building a batch, for its log line (where a pass goes)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, int] = {}
+        self._last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps[name] = round(1000 * (now - self._last))
+        self._last = now
+
+
 @dataclass(frozen=True)
 class _InFlight:
     """A batch whose settle transaction was sent and whose receipt is awaited."""
@@ -253,10 +266,16 @@ class Relay:
             for _ in range(self.settings.settlement_batches_in_flight):
                 if receipts.error is not None:
                     break  # the chain refused or lost one: the next pass resends in order
-                batch = await self._build_batch()
-                if batch is None:
+                built = await self._build_batch()
+                if built is None:
                     break
+                batch, full = built
                 await self._dispatch(batch, receipts, result)
+                if not full:
+                    # All that waited fit in it. More batches in this pass would go into
+                    # the same block as this one, each with a transaction's fixed gas: what
+                    # comes meanwhile waits for the next pass, one block later at most.
+                    break
         except asyncio.CancelledError:
             await receipts.close(cancel=True)
             raise
@@ -328,18 +347,24 @@ class Relay:
             )
         return recorded
 
-    async def _build_batch(self) -> repo.NewBatch | None:
-        """Build, publish and persist the next batch (its rows tagged); None if no rows wait."""
+    async def _build_batch(self) -> tuple[repo.NewBatch, bool] | None:
+        """Build, publish and persist the next batch (its rows tagged), and whether it is
+        full (more rows wait than it took); None if no rows wait."""
         size = self.settings.settlement_batch_size
+        clock = _Phases()
+        reads = size * 4 + 64
         async with self.db.transaction() as conn:
-            rows = take_batch(await repo.unbatched_rows(conn, size * 4 + 64), size)
+            waiting = await repo.unbatched_rows(conn, reads)
+            rows = take_batch(waiting, size)
             if not rows:
                 return None
             facts = await repo.purchases_to_record(conn, {(r.ref_kind, r.ref_id) for r in rows})
+        clock.lap("read")
         batch_id = "0x" + secrets.token_hex(32)
         changes = net_changes([(r.token, r.address, r.delta) for r in rows])
         records = [_record(f) for f in facts]
         record_bytes = [r.to_bytes() for r in records]
+        clock.lap("records")
         record_cids = await self._add_all(record_bytes)
         manifest = manifest_bytes(
             batch_id,
@@ -349,8 +374,10 @@ class Relay:
             changes,
         )
         cid = await self.store.add(manifest)
+        clock.lap("store")
         leaves = [leaf_hash(data) for data in [*record_bytes, manifest]]
         tree = MerkleTree.from_leaves(leaves)
+        clock.lap("tree")
         if self.lease is not None:
             await self.lease.confirm()  # a relay that lost its lock must not batch either
         batch = repo.NewBatch(batch_id, to_hex(tree.root), cid, len(rows))
@@ -371,8 +398,16 @@ class Relay:
             if not ok:
                 # Only a second leader batches the same rows: this one lost its lock.
                 raise LostLeadership("outbox rows were batched by another relay")
-        log.info("batch built", batch_id=batch_id, rows=len(rows), records=len(records), cid=cid)
-        return batch
+        clock.lap("persist")
+        log.info(
+            "batch built",
+            batch_id=batch_id,
+            rows=len(rows),
+            records=len(records),
+            cid=cid,
+            ms=clock.laps,
+        )
+        return batch, len(rows) < len(waiting) or len(waiting) == reads
 
     async def _add_all(self, blobs: list[bytes]) -> list[str]:
         """Store the records, `RECORD_ADDS_IN_FLIGHT` at a time (CIDs in order): one at a
@@ -438,6 +473,7 @@ class Relay:
             block=receipt.block_number,
             gas=receipt.gas_used,
             rows=sent.batch.row_count,
+            ms_from_send=round(1000 * (time.monotonic() - sent.started)),
         )
         async with self.db.transaction() as conn:
             await repo.mark_settled(
