@@ -152,9 +152,9 @@ async def test_batches_go_in_flight_together_and_settle_in_one_block(
             assert not step.done(), step
             new = [b for b in await _batches(ctx) if b.batch_id not in known]
             sent = (await _nonces(chain))[1] - mined
-            return await _unbatched(ctx) == 0 and len(new) >= 2 and sent == len(new)
+            # The full ones in flight together; the last, not full, waits for their block.
+            return await _unbatched(ctx) == 0 and len(new) >= 3 and sent == len(new) - 1
 
-        # Every batch is sent while the first is still unmined.
         assert await _until(all_sent, within=30), "the relay did not send its batches"
         new = [b for b in await _batches(ctx) if b.batch_id not in known]
         assert {b.status for b in new} == {"pending"}  # persisted before sending
@@ -165,9 +165,10 @@ async def test_batches_go_in_flight_together_and_settle_in_one_block(
     assert (result.settled_batches, result.anchored) == (len(new), 0)
     settled = [b for b in await _batches(ctx) if b.batch_id not in known]
     assert {b.status for b in settled} == {"settled"}
-    # Several in one block (anvil may leave the last one sent for the next block).
+    # Several in one block; the last one in a later block.
     first = min(b.block_number for b in settled)
     assert sum(b.block_number == first for b in settled) >= 2
+    assert settled[-1].block_number > first
     assert len({b.tx_hash for b in settled}) == len(new)
     # One transaction per batch.
     assert await _nonces(chain) == (mined + len(new), mined + len(new))
@@ -196,27 +197,31 @@ async def test_a_batch_burning_what_one_in_flight_mints_is_sent_before_it_is_min
         await _verify(client, world, account["id"])
     await _completed_orders(world, sender_token, ORDERS_FOR_TWO_BATCHES)
     assert (await _counts(ctx))[0] > BATCH_READS
-    # More than the last batch mints to the sender: that batch burns from the sender.
-    body = {"to_address": receiver["wallet_address"], "units": 15_000}
+    # More than the batch it lands in mints to the sender: that batch burns from the
+    # sender; the orders after it make that batch full, so it goes in flight at once.
+    body = {"to_address": receiver["wallet_address"], "units": 25_000}
     headers = {**bearer(sender_token), "Idempotency-Key": str(uuid.uuid4())}
     ok(await client.post("/api/v1/transfers", json=body, headers=headers), 201)
+    await _completed_orders(world, sender_token, ORDERS_FOR_TWO_BATCHES)
     relay = await _relay(chain, ctx)
     known = {b.batch_id for b in await _batches(ctx)}
     mined, _ = await _nonces(chain)
     step = asyncio.create_task(relay.step())
     try:
 
-        async def all_sent() -> bool:
+        async def burn_sent() -> bool:
             assert not step.done(), step
             new = [b for b in await _batches(ctx) if b.batch_id not in known]
             sent = (await _nonces(chain))[1] - mined
-            return await _unbatched(ctx) == 0 and len(new) >= 2 and sent == len(new)
+            async with ctx.db.read() as conn:
+                for index, batch in enumerate(new[:sent]):
+                    burns = (await batch_changes(conn, batch.batch_id)).thp_burns
+                    if [a for a, _ in burns] == [sender["wallet_address"].lower()]:
+                        return index > 0  # after a batch minting to the sender
+            return False
 
-        assert await _until(all_sent, within=30), "the relay did not send its batches"
-        async with ctx.db.read() as conn:
-            last = [b for b in await _batches(ctx) if b.batch_id not in known][-1]
-            burns = (await batch_changes(conn, last.batch_id)).thp_burns
-        assert [a for a, _ in burns] == [sender["wallet_address"].lower()]
+        assert await _until(burn_sent, within=30), "the burning batch was not sent unmined"
+        assert (await _nonces(chain))[0] == mined
         result = await _mine_until_done(chain, step)
     finally:
         step.cancel()
@@ -247,18 +252,19 @@ async def test_a_relay_dying_with_two_batches_in_flight_settles_each_once(
     async def all_sent() -> bool:
         new = [b for b in await _batches(ctx) if b.batch_id not in known]
         sent = (await _nonces(chain))[1] - mined
-        return await _unbatched(ctx) == 0 and len(new) >= 2 and sent == len(new)
+        # The full ones in flight; the last, not full, persisted and waiting for their block.
+        return await _unbatched(ctx) == 0 and len(new) >= 3 and sent == len(new) - 1
 
     assert await _until(all_sent, within=30), "the relay did not send its batches"
     step.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await step
-    sent = (await _nonces(chain))[1] - mined
-    assert (await _counts(ctx))[1] == sent  # all pending: sent, never recorded
+    batches = len([b for b in await _batches(ctx) if b.batch_id not in known])
+    assert (await _counts(ctx))[1] == batches  # all pending: none recorded
     await _rpc(chain, "evm_mine", [])
     await _rpc(chain, "evm_setAutomine", [True])
-    assert await chain.settle() > 0  # records them from the chain
-    assert await _nonces(chain) == (mined + sent, mined + sent)  # and sends nothing more
+    assert await chain.settle() > 0  # records the sent ones from the chain, sends the last
+    assert await _nonces(chain) == (mined + batches, mined + batches)  # one each
     assert await _counts(ctx) == (0, 0)
     await _proved(ctx, chain, orders)
     await chain.assert_no_drift()
@@ -364,15 +370,17 @@ async def test_a_long_reconciliation_holds_no_batch_back(
     await chain.assert_no_drift()
 
 
-async def test_a_pass_ends_with_a_batch_that_took_all_that_waited(
-    world: World, ctx: AppContext, chain: Chain
+async def test_a_batch_that_took_all_that_waited_is_the_last_one_of_its_block(
+    world: World, ctx: AppContext, chain: Chain, manual_mining: None
 ) -> None:
-    """Rows that come while a pass builds a batch that is not full wait for the next pass:
-    another batch now would go into the same block, with a transaction's fixed gas."""
-    await chain.settle()
+    """Rows that come while a batch that is not full is built go into the next batch, which
+    is built at once but sent once the first is mined: sent at once it would share that
+    block, a transaction's fixed gas for a few rows."""
     _, token = await world.customer()
     first = await _completed_orders(world, token, 2)
     relay = await _relay(chain, ctx)
+    known = {b.batch_id for b in await _batches(ctx)}
+    mined, _ = await _nonces(chain)
     async with ctx.db.primary.connect() as holder:
         # The first batch's rows, locked: persisting that batch waits while more come.
         await holder.execute(
@@ -400,10 +408,19 @@ async def test_a_pass_ends_with_a_batch_that_took_all_that_waited(
         assert await _until(persisting, within=30), "the relay did not persist a batch"
         later = await _completed_orders(world, token, 2)
         await holder.rollback()
-        result = await asyncio.wait_for(step, 30)
-    assert result.settled_batches == 1
-    assert await _unbatched(ctx) > 0  # the later orders' rows, for the next pass
-    assert (await relay.step()).settled_batches == 1
+
+    async def second_built() -> bool:
+        assert not step.done(), step
+        new = [b for b in await _batches(ctx) if b.batch_id not in known]
+        return len(new) == 2 and await _unbatched(ctx) == 0
+
+    assert await _until(second_built, within=30), "the later rows were not batched"
+    assert (await _nonces(chain))[1] == mined + 1  # the second waits for the first's block
+    result = await _mine_until_done(chain, step)
+    assert result.settled_batches == 2
+    batches = [b for b in await _batches(ctx) if b.batch_id not in known]
+    assert batches[0].block_number < batches[1].block_number
+    assert await _nonces(chain) == (mined + 2, mined + 2)
     assert await _counts(ctx) == (0, 0)
     await _proved(ctx, chain, first + later)
     await chain.assert_no_drift()

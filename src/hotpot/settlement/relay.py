@@ -8,7 +8,8 @@ One pass (`Relay.step`):
 2. then build new batches from the oldest unbatched rows (each at most
    SETTLEMENT_BATCH_SIZE (token, address) pairs), net the deltas per (token, address),
    publish the records (one per order or receipt) and the batch manifest to the IPFS
-   store, compute the Merkle root, persist the batch, then send it (step 1), up to
+   store, compute the Merkle root, persist the batch, then send it (step 1); while the
+   batch built was full (more rows waited than it took), build the next, up to
    SETTLEMENT_BATCHES_IN_FLIGHT batches a pass. A batch is sent without waiting for the
    receipt of the one before (consecutive nonces: several settle in one block); the
    receipts are awaited in send order beside the building, and each batch is recorded as
@@ -270,12 +271,14 @@ class Relay:
                 if built is None:
                     break
                 batch, full = built
+                if not full and receipts.waiting:
+                    # All that waited fit in it: sent now it would share a block with those
+                    # in flight, a transaction's fixed gas for a few rows. It goes once
+                    # they are mined (into the next block); building went on meanwhile.
+                    await receipts.drain()
+                    if receipts.error is not None:
+                        break  # it stays pending: the next pass sends it
                 await self._dispatch(batch, receipts, result)
-                if not full:
-                    # All that waited fit in it. More batches in this pass would go into
-                    # the same block as this one, each with a transaction's fixed gas: what
-                    # comes meanwhile waits for the next pass, one block later at most.
-                    break
         except asyncio.CancelledError:
             await receipts.close(cancel=True)
             raise
@@ -358,7 +361,9 @@ class Relay:
             rows = take_batch(waiting, size)
             if not rows:
                 return None
-            facts = await repo.purchases_to_record(conn, {(r.ref_kind, r.ref_id) for r in rows})
+            facts = await repo.purchases_to_record(
+                conn, {(r.ref_kind, r.ref_id) for r in rows}, rows[0].id
+            )
         clock.lap("read")
         batch_id = "0x" + secrets.token_hex(32)
         changes = net_changes([(r.token, r.address, r.delta) for r in rows])

@@ -56,9 +56,10 @@ class PurchaseFacts:
 
 
 async def purchases_to_record(
-    conn: AsyncConnection, refs: set[tuple[str, str]]
+    conn: AsyncConnection, refs: set[tuple[str, str]], from_id: int = 0
 ) -> list[PurchaseFacts]:
-    """Purchases among `refs` that have no published record yet, with all their mints."""
+    """Purchases among `refs` that have no published record yet, with all their mints;
+    `from_id`: the first outbox row of the batch being built (see below)."""
     wanted = [(k, i) for k, i in refs if k in ("order", "sale")]
     if not wanted:
         return []
@@ -84,7 +85,10 @@ async def purchases_to_record(
     if not todo:
         return []
     # Every purchase's mints in one statement (one statement per purchase made a batch
-    # of hundreds of sales wait hundreds of round trips).
+    # of hundreds of sales wait hundreds of round trips). A purchase without a record has
+    # none of its rows in a batch yet (a batch records every purchase it touches), so its
+    # rows all come at or after the batch's first (a batch is the oldest unbatched rows):
+    # the bound lets the outbox be read along its key instead of whole.
     mints: dict[tuple[str, str], list[tuple[str, str, int]]] = {ref: [] for ref in todo}
     mint_rows = await conn.execute(
         select(
@@ -101,6 +105,7 @@ async def purchases_to_record(
             ),
             ledger_entries.c.kind == "mint",
             outbox.c.delta > 0,
+            outbox.c.id >= from_id,
         )
         .order_by(outbox.c.id)
     )
