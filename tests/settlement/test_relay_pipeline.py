@@ -27,6 +27,7 @@ from hotpot.ledger import repository as ledger
 from hotpot.ledger.tables import outbox
 from hotpot.settlement.deployments import ensure_deployed, vyper_cache
 from hotpot.settlement.proofs import proof_for, verify_proof
+from hotpot.settlement.reconciler import reconcile
 from hotpot.settlement.relay import Relay, StepResult, run_relay
 from hotpot.settlement.repository import batch_changes
 from hotpot.settlement.tables import settlement_batches
@@ -261,7 +262,14 @@ async def test_a_relay_dying_with_two_batches_in_flight_settles_each_once(
         await step
     batches = len([b for b in await _batches(ctx) if b.batch_id not in known])
     assert (await _counts(ctx))[1] == batches  # all pending: none recorded
+    contracts = await chain.contracts()
+    # The reconciler reads at one block: sent and unmined, then mined and unrecorded, the
+    # pending batches are no drift either way.
+    assert (await reconcile(ctx.db, contracts)).healthy
     await _rpc(chain, "evm_mine", [])
+    mined_unrecorded = await reconcile(ctx.db, contracts)
+    assert mined_unrecorded.healthy, mined_unrecorded.lines()
+    assert mined_unrecorded.backlog > 0
     await _rpc(chain, "evm_setAutomine", [True])
     assert await chain.settle() > 0  # records the sent ones from the chain, sends the last
     assert await _nonces(chain) == (mined + batches, mined + batches)  # one each
