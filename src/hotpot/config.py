@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     chain_public_rpc_url: str | None = Field(default=None, pattern=r"^(https?|wss?)://\S+$")
     settlement_batch_size: int = Field(default=300, ge=1, le=512)
     settlement_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # Batches a relay pass sends before it waits for their receipts (consecutive nonces:
+    # several go into one block); 1 waits for each batch's receipt before the next.
+    settlement_batches_in_flight: int = Field(default=8, ge=1, le=64)
+    # Seconds between the relay's reconciliations (its own task, beside the batches).
+    settlement_reconcile_seconds: float = Field(default=30.0, gt=0, le=86400)
     # Run the relay inside `serve`. Unset: only when `serve` started the embedded chain
     # (with CHAIN_RPC_URLS, a separate `hotpot worker` settles).
     settlement_relay_in_process: bool | None = None

@@ -59,6 +59,11 @@ class TransactionLost(TimeExhausted):
     """The node no longer knows a transaction it accepted (restarted from an older state)."""
 
 
+# While waiting for a receipt, how often to ask whether the node still has the transaction:
+# each check costs two more requests, and a lost one needs noticing in well under a block.
+_LOST_CHECK_EVERY = 0.5
+
+
 async def _receipt(w3: AsyncWeb3[Any], tx_hash: Any, patience: float) -> Any:
     """Wait for the receipt; give up at once when the node has forgotten the transaction.
 
@@ -67,22 +72,37 @@ async def _receipt(w3: AsyncWeb3[Any], tx_hash: Any, patience: float) -> Any:
     out `patience` would stall settlement for nothing. Both end as a transport error, so the
     caller's retry sends again (a new transaction: the effect is made idempotent above us).
     """
-    deadline = asyncio.get_running_loop().time() + patience
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    next_check = loop.time()
     while True:
         try:
             return await w3.eth.get_transaction_receipt(tx_hash)
         except TransactionNotFound:
             pass
-        try:
-            tx = await w3.eth.get_transaction(tx_hash)
-        except TransactionNotFound as exc:
-            raise TransactionLost(f"the node lost transaction {tx_hash.hex()}") from exc
-        # Its nonce read before the restart, it waits behind a gap that nothing will fill.
-        if tx["nonce"] > await w3.eth.get_transaction_count(tx["from"], "latest"):
-            raise TransactionLost(f"transaction {tx_hash.hex()} waits behind a nonce gap")
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeExhausted(f"no receipt for {tx_hash.hex()} in {patience} s")
+        if loop.time() >= next_check:
+            next_check = loop.time() + _LOST_CHECK_EVERY
+            try:
+                tx = await w3.eth.get_transaction(tx_hash)
+            except TransactionNotFound as exc:
+                raise TransactionLost(f"the node lost transaction {_hex(tx_hash)}") from exc
+            # Its nonce read before the restart, it waits behind a gap that nothing will fill.
+            if tx["nonce"] > await w3.eth.get_transaction_count(tx["from"], "latest"):
+                raise TransactionLost(f"transaction {_hex(tx_hash)} waits behind a nonce gap")
+        if loop.time() > deadline:
+            raise TimeExhausted(f"no receipt for {_hex(tx_hash)} in {patience} s")
         await asyncio.sleep(0.05)
+
+
+def _hex(tx_hash: Any) -> str:
+    return tx_hash if isinstance(tx_hash, str) else "0x" + bytes(tx_hash).hex()
+
+
+class TransactionNotMined(ChainError):
+    """A sent transaction was not mined: the node lost it, or no receipt came in time.
+
+    Raised by `wait_for` without a resend (`transact` resends instead): the caller decides
+    what to send again, in which order."""
 
 
 @dataclass(frozen=True)
@@ -182,9 +202,11 @@ class ChainClient:
         target = AsyncWeb3.to_checksum_address(address)
         return bytes(await self.call(lambda w3: w3.eth.get_code(target)))
 
-    async def eth_call(self, to: str, data: bytes) -> bytes:
+    async def eth_call(self, to: str, data: bytes, block: int | None = None) -> bytes:
+        """A read-only call, on the latest state or on the state at `block`."""
         tx: Any = {"to": AsyncWeb3.to_checksum_address(to), "data": data}
-        raw = bytes(await self.call(lambda w3: w3.eth.call(tx)))
+        at: Any = "latest" if block is None else block
+        raw = bytes(await self.call(lambda w3: w3.eth.call(tx, at)))
         if not raw:
             # Every view we call returns data: nothing means no code at `to`, a chain that
             # lost the deployment (a node restarted from an older state). A ChainError, so
@@ -192,7 +214,9 @@ class ChainClient:
             raise ChainError(f"empty answer from {to}: no contract there (chain reset?)")
         return raw
 
-    async def eth_calls(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes]:
+    async def eth_calls(
+        self, calls: Sequence[tuple[str, bytes]], block: int | None = None
+    ) -> list[bytes]:
         """Many read-only calls as one JSON-RPC batch request (one HTTP round trip), in order.
 
         For reads over many addresses (the reconciler's balances): one request per call
@@ -201,8 +225,9 @@ class ChainClient:
         """
         if not calls:
             return []
+        at = "latest" if block is None else hex(block)
         requests = [
-            (RPCEndpoint("eth_call"), [{"to": to, "data": "0x" + data.hex()}, "latest"])
+            (RPCEndpoint("eth_call"), [{"to": to, "data": "0x" + data.hex()}, at])
             for to, data in calls
         ]
 
@@ -226,6 +251,36 @@ class ChainClient:
     async def get_logs(self, params: dict[str, Any]) -> list[Any]:
         return list(await self.call(lambda w3: w3.eth.get_logs(params)))  # type: ignore[arg-type]
 
+    async def _send_on(
+        self, w3: AsyncWeb3[Any], to: str | None, data: bytes, gas: int | None
+    ) -> Any:
+        """Sign and send one transaction to `w3`'s node; its hash (no wait)."""
+        chain_id = await w3.eth.chain_id
+        nonce = await w3.eth.get_transaction_count(self.address, "pending")
+        gas_price = await w3.eth.gas_price
+        tx: dict[str, Any] = {
+            "from": self.address,
+            "data": data,
+            "nonce": nonce,
+            "gasPrice": gas_price,
+            "chainId": chain_id,
+            "value": 0,
+        }
+        if to is not None:
+            tx["to"] = AsyncWeb3.to_checksum_address(to)
+        if gas is None:
+            try:
+                estimate = await w3.eth.estimate_gas(tx, "pending")  # type: ignore[arg-type]
+            except ContractLogicError as exc:
+                # Only the EVM's refusal is a revert; a node's other errors (no funds,
+                # a bad nonce) keep their type so nobody mistakes them for one.
+                raise TransactionReverted(f"the transaction would revert: {exc}") from exc
+            tx["gas"] = int(estimate * 6 // 5) + 10_000
+        else:
+            tx["gas"] = gas
+        signed = self.account.sign_transaction(tx)
+        return await w3.eth.send_raw_transaction(signed.raw_transaction)
+
     async def transact(
         self, to: str | None, data: bytes, *, gas: int | None = None, wait: float = 60.0
     ) -> Receipt:
@@ -237,41 +292,43 @@ class ChainClient:
         """
 
         async def send(w3: AsyncWeb3[Any]) -> Receipt:
-            chain_id = await w3.eth.chain_id
-            nonce = await w3.eth.get_transaction_count(self.address, "pending")
-            gas_price = await w3.eth.gas_price
-            tx: dict[str, Any] = {
-                "from": self.address,
-                "data": data,
-                "nonce": nonce,
-                "gasPrice": gas_price,
-                "chainId": chain_id,
-                "value": 0,
-            }
-            if to is not None:
-                tx["to"] = AsyncWeb3.to_checksum_address(to)
-            if gas is None:
-                try:
-                    estimate = await w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
-                except ContractLogicError as exc:
-                    # Only the EVM's refusal is a revert; a node's other errors (no funds,
-                    # a bad nonce) keep their type so nobody mistakes them for one.
-                    raise TransactionReverted(f"the transaction would revert: {exc}") from exc
-                tx["gas"] = int(estimate * 6 // 5) + 10_000
-            else:
-                tx["gas"] = gas
-            signed = self.account.sign_transaction(tx)
-            tx_hash = await w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = await _receipt(w3, tx_hash, wait)
-            return Receipt(
-                tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
-                block_number=int(receipt["blockNumber"]),
-                status=int(receipt["status"]),
-                gas_used=int(receipt["gasUsed"]),
-                contract_address=receipt.get("contractAddress"),
-            )
+            tx_hash = await self._send_on(w3, to, data, gas)
+            return _as_receipt(await _receipt(w3, tx_hash, wait))
 
-        receipt = await self.call(send)
-        if receipt.status != 1:
-            raise TransactionReverted(f"transaction {receipt.tx_hash} reverted")
-        return receipt
+        return _mined(await self.call(send))
+
+    async def send(self, to: str | None, data: bytes, *, gas: int | None = None) -> str:
+        """Sign and send one transaction without waiting for it: its hash (`wait_for` it).
+
+        Sends one after another take consecutive nonces (read as `pending`, which counts
+        what the node holds unmined), so several can go into one block."""
+        tx_hash = await self.call(lambda w3: self._send_on(w3, to, data, gas))
+        return _hex(tx_hash)
+
+    async def wait_for(self, tx_hash: str, *, wait: float = 60.0) -> Receipt:
+        """The receipt of a transaction `send` sent; TransactionReverted on status 0,
+        TransactionNotMined (nothing resent) when the node lost it or `wait` ran out."""
+
+        async def receipt(w3: AsyncWeb3[Any]) -> Receipt:
+            try:
+                return _as_receipt(await _receipt(w3, tx_hash, wait))
+            except TimeExhausted as exc:  # TransactionLost included
+                raise TransactionNotMined(str(exc)) from exc
+
+        return _mined(await self.call(receipt))
+
+
+def _as_receipt(receipt: Any) -> Receipt:
+    return Receipt(
+        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+        block_number=int(receipt["blockNumber"]),
+        status=int(receipt["status"]),
+        gas_used=int(receipt["gasUsed"]),
+        contract_address=receipt.get("contractAddress"),
+    )
+
+
+def _mined(receipt: Receipt) -> Receipt:
+    if receipt.status != 1:
+        raise TransactionReverted(f"transaction {receipt.tx_hash} reverted")
+    return receipt

@@ -25,6 +25,7 @@ def call_data(signature: str, types: Sequence[str], args: Sequence[Any]) -> byte
 
 
 _BALANCE_OF = selector("balanceOf(address)")
+_TOTAL_SUPPLY = selector("totalSupply()")
 
 
 def role(name: str) -> bytes:
@@ -103,9 +104,15 @@ class Contracts:
         self.addresses = addresses
 
     async def _view(
-        self, to: str, signature: str, types: list[str], args: list[Any], out: list[str]
+        self,
+        to: str,
+        signature: str,
+        types: list[str],
+        args: list[Any],
+        out: list[str],
+        block: int | None = None,
     ) -> tuple[Any, ...]:
-        raw = await self.client.eth_call(to, call_data(signature, types, args))
+        raw = await self.client.eth_call(to, call_data(signature, types, args), block)
         return tuple(decode(out, raw))
 
     async def is_settled(self, batch_id: bytes) -> bool:
@@ -114,10 +121,12 @@ class Contracts:
         )
         return bool(value)
 
-    async def batch(self, batch_id: bytes) -> BatchOnChain:
+    async def batch(self, batch_id: bytes, block: int | None = None) -> BatchOnChain:
         # A struct getter returns a tuple: (bytes32, string, uint256).
         raw = await self.client.eth_call(
-            self.addresses.registry, call_data("batches(bytes32)", ["bytes32"], [batch_id])
+            self.addresses.registry,
+            call_data("batches(bytes32)", ["bytes32"], [batch_id]),
+            block,
         )
         ((root, cid, block),) = decode(["(bytes32,string,uint256)"], raw)
         return BatchOnChain(bytes(root), str(cid), int(block))
@@ -132,8 +141,15 @@ class Contracts:
         )
         return int(value)
 
-    async def balances_of(self, pairs: Sequence[tuple[str, str]]) -> list[int]:
-        """`balanceOf` of each (token, address), read in one JSON-RPC batch request.
+    async def balances_of(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        block: int | None = None,
+        *,
+        supplies: Sequence[str] = (),
+    ) -> list[int]:
+        """`balanceOf` of each (token, address), then `totalSupply` of each of `supplies`,
+        read in one JSON-RPC batch request (on the latest state, or on the state at `block`).
 
         The call data is built by hand (selector, then the address left-padded to a
         word): ABI-encoding and checksumming each of 100,000 addresses cost more than
@@ -145,11 +161,13 @@ class Contracts:
             if len(raw) != 20:
                 raise ValueError(f"not an address: {address!r}")
             calls.append((self.addresses.token(token), _BALANCE_OF + bytes(12) + raw))
-        return [int.from_bytes(raw[:32], "big") for raw in await self.client.eth_calls(calls)]
+        calls += [(self.addresses.token(token), _TOTAL_SUPPLY) for token in supplies]
+        read = await self.client.eth_calls(calls, block)
+        return [int.from_bytes(raw[:32], "big") for raw in read]
 
-    async def total_supply(self, token: str) -> int:
+    async def total_supply(self, token: str, block: int | None = None) -> int:
         (value,) = await self._view(
-            self.addresses.token(token), "totalSupply()", [], [], ["uint256"]
+            self.addresses.token(token), "totalSupply()", [], [], ["uint256"], block
         )
         return int(value)
 
@@ -168,6 +186,12 @@ class Contracts:
     ) -> Receipt:
         return await self.client.transact(
             self.addresses.registry, settle_data(batch_id, root, cid, changes), gas=gas
+        )
+
+    async def send_settle(self, batch_id: bytes, root: bytes, cid: str, changes: Changes) -> str:
+        """`settle` sent without waiting for its receipt: the hash (`client.wait_for` it)."""
+        return await self.client.send(
+            self.addresses.registry, settle_data(batch_id, root, cid, changes)
         )
 
     async def mint_direct(self, token: str, to: str, units: int) -> Receipt:

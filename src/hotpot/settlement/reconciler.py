@@ -2,7 +2,9 @@
 
 Settled view: the sum of settled outbox deltas per (token, address) — exactly what the
 registry minted and burned. Drift per token = |totalSupply - Σ settled deltas| + Σ over
-outbox addresses |balanceOf - settled delta sum|; 0 when healthy. It also exports the
+outbox addresses |balanceOf - settled delta sum|; 0 when healthy. The chain is read at
+one block and the settled view taken as of that block (`settled_on_chain_at`), so a relay
+settling meanwhile shows no drift. It also exports the
 outbox backlog, the age of its oldest row, the settlement lag, and chain/IPFS health.
 
 `repair_gaps` handles a chain that lost blocks (a dev node restarted from an older state
@@ -14,6 +16,7 @@ for governance tallies recorded as anchored that the anchor contract lacks.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -76,10 +79,36 @@ class Report:
 BALANCES_PER_REQUEST = 500
 
 
+async def settled_on_chain_at(
+    db: Database, contracts: Contracts, block: int
+) -> dict[tuple[str, str], int]:
+    """What the ledger says the chain holds at `block`, per (token, address).
+
+    Read while the relay settles: a batch can be mined between any two reads, so the chain
+    is read at one block and the database in one statement; the batches whose place the
+    database cannot tell are asked of the registry. A pending one counts if the registry had
+    it at that block; one recorded in a later block counts unless the registry has it now
+    (then it was mined after that block; if the chain lacks it, the chain lost it, and the
+    drift shows it)."""
+    async with db.transaction() as conn:
+        view = await views.settled_view_at(conn, block)
+    settled = dict(view.settled)
+    for batch_id, (recorded, deltas) in view.unsure.items():
+        if recorded:
+            counts = not (await contracts.batch(from_hex(batch_id))).settled
+        else:
+            counts = (await contracts.batch(from_hex(batch_id), block)).settled
+        if counts:
+            for key, delta in deltas.items():
+                settled[key] = settled.get(key, 0) + delta
+    return settled
+
+
 async def reconcile(db: Database, contracts: Contracts, concurrency: int = 4) -> Report:
     report = Report()
+    block = await contracts.client.block_number()
+    settled = await settled_on_chain_at(db, contracts, block)
     async with db.transaction() as conn:
-        settled = await views.settled_view(conn)
         pairs = await views.outbox_addresses(conn)
         report.backlog, report.oldest_age = await ledger_repo.outbox_backlog(conn)
         report.lag = await views.settlement_lag(conn)
@@ -89,11 +118,17 @@ async def reconcile(db: Database, contracts: Contracts, concurrency: int = 4) ->
         for i in range(0, len(pairs), BALANCES_PER_REQUEST)
     ]
 
-    async def balances(chunk: list[tuple[str, str]]) -> list[int]:
+    async def balances(chunk: list[tuple[str, str]], supplies: Sequence[str] = ()) -> list[int]:
         async with limit:
-            return await contracts.balances_of(chunk)
+            return await contracts.balances_of(chunk, block, supplies=supplies)
 
-    read = await asyncio.gather(*(balances(chunk) for chunk in chunks))
+    # Both total supplies ride in the first request.
+    first, *read = await asyncio.gather(
+        balances(chunks[0] if chunks else [], TOKENS), *(balances(chunk) for chunk in chunks[1:])
+    )
+    supply = dict(zip(TOKENS, first[len(first) - len(TOKENS) :], strict=True))
+    if chunks:
+        read.insert(0, first[: len(first) - len(TOKENS)])
     drift = {token: 0 for token in TOKENS}
     found = (
         (token, address, on_chain)
@@ -106,7 +141,7 @@ async def reconcile(db: Database, contracts: Contracts, concurrency: int = 4) ->
             drift[token] += abs(on_chain - ledger)
             report.mismatches.append((token, address, on_chain, ledger))
     for token in TOKENS:
-        report.supply_chain[token] = await contracts.total_supply(token)
+        report.supply_chain[token] = supply[token]
         report.supply_settled[token] = sum(v for (t, _), v in settled.items() if t == token)
         drift[token] += abs(report.supply_chain[token] - report.supply_settled[token])
         RECONCILIATION_DRIFT.labels(token).set(drift[token])

@@ -5,10 +5,15 @@ One pass (`Relay.step`):
    outbox rows tagged, BEFORE its transaction is sent): if the registry already has the
    batch id, only the database is brought up to date; otherwise `settle` is sent again
    with the same id, root and CID;
-2. otherwise build one new batch from the oldest unbatched rows (at most
+2. then build new batches from the oldest unbatched rows (each at most
    SETTLEMENT_BATCH_SIZE (token, address) pairs), net the deltas per (token, address),
    publish the records (one per order or receipt) and the batch manifest to the IPFS
-   store, compute the Merkle root, persist the batch, then send it (step 1);
+   store, compute the Merkle root, persist the batch, then send it (step 1); while the
+   batch built was full (more rows waited than it took), build the next, up to
+   SETTLEMENT_BATCHES_IN_FLIGHT batches a pass. A batch is sent without waiting for the
+   receipt of the one before (consecutive nonces: several settle in one block); the
+   receipts are awaited in send order beside the building, and each batch is recorded as
+   settled once its receipt is in. The pass ends when every batch it sent is recorded;
 3. then anchor the final tallies of finalized proposals (`governance_anchors` rows with
    no `anchored_at`): read `tallies(id)` first, send `anchor(...)` only when the chain
    does not have it, and record `anchored_at`/`tx_hash` from the `TallyAnchored` log. A
@@ -30,7 +35,7 @@ import contextlib
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +162,80 @@ class StepResult:
         return self.settled_batches == 0 and self.anchored == 0
 
 
+class _Phases:
+    """Milliseconds per phase of building a batch, for its log line (where a pass goes)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, int] = {}
+        self._last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps[name] = round(1000 * (now - self._last))
+        self._last = now
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    """A batch whose settle transaction was sent and whose receipt is awaited."""
+
+    batch: Any
+    tx_hash: str
+    started: float
+
+
+class _Receipts:
+    """Awaits the receipts of sent batches in send order, beside the sending, and records
+    each batch as settled once its receipt is in.
+
+    A failure does not stop it: the batches sent after it may still be mined and are
+    recorded when they are; the first failure is kept for the pass to raise (what failed
+    stays pending in the database and is resent by the next pass)."""
+
+    def __init__(self, relay: Relay, result: StepResult) -> None:
+        self.relay = relay
+        self.result = result
+        self.error: BaseException | None = None
+        self.waiting = 0  # put and not yet recorded (or failed)
+        self._queue: asyncio.Queue[_InFlight | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._run())
+
+    def put(self, sent: _InFlight) -> None:
+        self.waiting += 1
+        self._queue.put_nowait(sent)
+
+    async def drain(self) -> None:
+        """Until every batch put so far is recorded (or failed)."""
+        await self._queue.join()
+
+    async def close(self, *, cancel: bool = False) -> None:
+        if cancel:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            return
+        self._queue.put_nowait(None)
+        await self._task
+
+    async def _run(self) -> None:
+        while (sent := await self._queue.get()) is not None:
+            try:
+                await self.relay._record(sent)
+                self.result.settled_batches += 1
+                self.result.settled_rows += int(sent.batch.row_count)
+            except Exception as exc:
+                if self.error is None:
+                    self.error = exc
+                log.warning(
+                    "batch not confirmed; it stays pending",
+                    batch_id=sent.batch.batch_id,
+                    error=str(exc),
+                )
+            finally:
+                self.waiting -= 1
+                self._queue.task_done()
+
+
 class Relay:
     def __init__(
         self,
@@ -181,13 +260,34 @@ class Relay:
         result = StepResult()
         async with self.db.transaction() as conn:
             pending = await repo.pending_batches(conn, self.deployment.id)
-        if not pending and await self._build_batch() is not None:
-            async with self.db.transaction() as conn:
-                pending = await repo.pending_batches(conn, self.deployment.id)
-        for batch in pending:
-            await self._send(batch)
-            result.settled_batches += 1
-            result.settled_rows += int(batch.row_count)
+        receipts = _Receipts(self, result)
+        try:
+            for batch in pending:
+                await self._dispatch(batch, receipts, result)
+            for _ in range(self.settings.settlement_batches_in_flight):
+                if receipts.error is not None:
+                    break  # the chain refused or lost one: the next pass resends in order
+                built = await self._build_batch()
+                if built is None:
+                    break
+                batch, full = built
+                if not full and receipts.waiting:
+                    # All that waited fit in it: sent now it would share a block with those
+                    # in flight, a transaction's fixed gas for a few rows. It goes once
+                    # they are mined (into the next block); building went on meanwhile.
+                    await receipts.drain()
+                    if receipts.error is not None:
+                        break  # it stays pending: the next pass sends it
+                await self._dispatch(batch, receipts, result)
+        except asyncio.CancelledError:
+            await receipts.close(cancel=True)
+            raise
+        except BaseException:
+            await receipts.close()  # what was sent is still recorded if it is mined
+            raise
+        await receipts.close()
+        if receipts.error is not None:
+            raise receipts.error
         result.anchored = len(await self.anchor_pending())
         return result
 
@@ -250,17 +350,26 @@ class Relay:
             )
         return recorded
 
-    async def _build_batch(self) -> str | None:
+    async def _build_batch(self) -> tuple[repo.NewBatch, bool] | None:
+        """Build, publish and persist the next batch (its rows tagged), and whether it is
+        full (more rows wait than it took); None if no rows wait."""
         size = self.settings.settlement_batch_size
+        clock = _Phases()
+        reads = size * 4 + 64
         async with self.db.transaction() as conn:
-            rows = take_batch(await repo.unbatched_rows(conn, size * 4 + 64), size)
+            waiting = await repo.unbatched_rows(conn, reads)
+            rows = take_batch(waiting, size)
             if not rows:
                 return None
-            facts = await repo.purchases_to_record(conn, {(r.ref_kind, r.ref_id) for r in rows})
+            facts = await repo.purchases_to_record(
+                conn, {(r.ref_kind, r.ref_id) for r in rows}, rows[0].id
+            )
+        clock.lap("read")
         batch_id = "0x" + secrets.token_hex(32)
         changes = net_changes([(r.token, r.address, r.delta) for r in rows])
         records = [_record(f) for f in facts]
         record_bytes = [r.to_bytes() for r in records]
+        clock.lap("records")
         record_cids = await self._add_all(record_bytes)
         manifest = manifest_bytes(
             batch_id,
@@ -270,10 +379,13 @@ class Relay:
             changes,
         )
         cid = await self.store.add(manifest)
+        clock.lap("store")
         leaves = [leaf_hash(data) for data in [*record_bytes, manifest]]
         tree = MerkleTree.from_leaves(leaves)
+        clock.lap("tree")
         if self.lease is not None:
             await self.lease.confirm()  # a relay that lost its lock must not batch either
+        batch = repo.NewBatch(batch_id, to_hex(tree.root), cid, len(rows))
         async with self.db.transaction() as conn:
             ok = await repo.create_batch(
                 conn,
@@ -291,8 +403,16 @@ class Relay:
             if not ok:
                 # Only a second leader batches the same rows: this one lost its lock.
                 raise LostLeadership("outbox rows were batched by another relay")
-        log.info("batch built", batch_id=batch_id, rows=len(rows), records=len(records), cid=cid)
-        return batch_id
+        clock.lap("persist")
+        log.info(
+            "batch built",
+            batch_id=batch_id,
+            rows=len(rows),
+            records=len(records),
+            cid=cid,
+            ms=clock.laps,
+        )
+        return batch, len(rows) < len(waiting) or len(waiting) == reads
 
     async def _add_all(self, blobs: list[bytes]) -> list[str]:
         """Store the records, `RECORD_ADDS_IN_FLIGHT` at a time (CIDs in order): one at a
@@ -305,37 +425,65 @@ class Relay:
 
         return list(await asyncio.gather(*(add(data) for data in blobs)))
 
-    async def _send(self, batch: Any) -> None:
+    async def _dispatch(self, batch: Any, receipts: _Receipts, result: StepResult) -> None:
+        """Send a persisted batch (its receipt then awaited by `receipts`), or record it at
+        once when the chain already has it (sent by a relay that died before recording)."""
         batch_id = from_hex(batch.batch_id)
-        root = from_hex(batch.merkle_root)
         if await self.contracts.is_settled(batch_id):
             on_chain = await self.contracts.batch(batch_id)
-            if on_chain.merkle_root != root:
+            if on_chain.merkle_root != from_hex(batch.merkle_root):
                 raise ChainError(f"batch {batch.batch_id} is on chain with another root")
-            tx_hash = await self.contracts.settlement_tx(batch_id, on_chain.block_number)
-            tx, block = tx_hash or "", on_chain.block_number
+            tx = await self.contracts.settlement_tx(batch_id, on_chain.block_number)
             log.info("batch was already settled; recording it", batch_id=batch.batch_id)
-        else:
             async with self.db.transaction() as conn:
-                changes = await repo.batch_changes(conn, batch.batch_id)
-            started = time.monotonic()
-            if self.lease is not None:
-                await self.lease.confirm()  # a relay that lost its lock must not send
-            receipt = await self.contracts.settle(batch_id, root, batch.cid, changes)
-            if self.on_send is not None:
-                holder = self.lease.holder if self.lease is not None else ""
-                self.on_send(Send(holder, batch.batch_id, started, time.monotonic()))
-            tx, block = receipt.tx_hash, receipt.block_number
-            log.info(
-                "batch settled",
-                batch_id=batch.batch_id,
-                tx=tx,
-                block=block,
-                gas=receipt.gas_used,
-                rows=batch.row_count,
-            )
+                await repo.mark_settled(conn, batch.batch_id, tx or "", on_chain.block_number)
+            result.settled_batches += 1
+            result.settled_rows += int(batch.row_count)
+            return
         async with self.db.transaction() as conn:
-            await repo.mark_settled(conn, batch.batch_id, tx, block)
+            changes = await repo.batch_changes(conn, batch.batch_id)
+        try:
+            sent = await self._send(batch, changes)
+        except TransactionReverted:
+            if not receipts.waiting:
+                raise
+            # Its estimate ran on a state without the batches still in flight (a burn of
+            # what one of them mints): once they are mined, it is estimated again.
+            log.info("batch would revert before those in flight; waiting", batch_id=batch.batch_id)
+            await receipts.drain()
+            if receipts.error is not None:
+                raise
+            sent = await self._send(batch, changes)
+        receipts.put(sent)
+
+    async def _send(self, batch: Any, changes: Changes) -> _InFlight:
+        started = time.monotonic()
+        if self.lease is not None:
+            await self.lease.confirm()  # a relay that lost its lock must not send
+        tx_hash = await self.contracts.send_settle(
+            from_hex(batch.batch_id), from_hex(batch.merkle_root), batch.cid, changes
+        )
+        return _InFlight(batch, tx_hash, started)
+
+    async def _record(self, sent: _InFlight) -> None:
+        """Wait for a sent batch's receipt, then record the batch as settled."""
+        receipt = await self.client.wait_for(sent.tx_hash)
+        if self.on_send is not None:
+            holder = self.lease.holder if self.lease is not None else ""
+            self.on_send(Send(holder, sent.batch.batch_id, sent.started, time.monotonic()))
+        log.info(
+            "batch settled",
+            batch_id=sent.batch.batch_id,
+            tx=receipt.tx_hash,
+            block=receipt.block_number,
+            gas=receipt.gas_used,
+            rows=sent.batch.row_count,
+            ms_from_send=round(1000 * (time.monotonic() - sent.started)),
+        )
+        async with self.db.transaction() as conn:
+            await repo.mark_settled(
+                conn, sent.batch.batch_id, receipt.tx_hash, receipt.block_number
+            )
 
 
 def _record(facts: repo.PurchaseFacts) -> SettlementRecord:
@@ -380,12 +528,44 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
+ReconcileHook = Callable[[], Awaitable[None]]
+
+
+async def _reconcile_on_schedule(
+    db: Database,
+    contracts: Contracts,
+    deployment: Deployment,
+    every: float,
+    before: ReconcileHook | None = None,
+) -> None:
+    """The leader's reconciliation every `every` seconds, as a task of its own beside the
+    batches: at 100k holders one reads balances for seconds, and inside the relay's loop it
+    held every batch back meanwhile. It reads the chain at one block (`reconcile`), so the
+    batches settling while it reads are no drift. Cancelled when the relay stops leading."""
+    from hotpot.settlement.reconciler import reconcile, repair_gaps
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if before is not None:
+                await before()
+            if not (await reconcile(db, contracts)).healthy:
+                # A node restarted from an older state lost batches recorded as settled;
+                # once it has mined past them only a deep check sees them.
+                await repair_gaps(db, contracts, deployment, deep=True)
+        except Exception as exc:
+            # An outage is the relay pass's to back off from; a reconciliation that
+            # failed is tried again at its next turn.
+            log.warning("reconciliation failed; trying again later", error=repr(exc))
+
+
 async def run_relay(
     ctx: AppContext,
     stop_event: asyncio.Event,
     *,
-    reconcile_every: float = 30.0,
+    reconcile_every: float | None = None,
     on_send: SendObserver | None = None,
+    before_reconcile: ReconcileHook | None = None,
 ) -> None:
     """Lead (or wait to lead) and settle until `stop_event` is set.
 
@@ -394,11 +574,14 @@ async def run_relay(
     retried with exponential backoff up to 30 s; nothing is lost, the rows stay in the outbox.
     So are a lost lock (checked before every send) and a database that went away (a restart,
     a failover): the relay gives up leading, backs off, and tries to take the lock again.
+    While it leads, the reconciler runs beside it every `reconcile_every` seconds (default
+    SETTLEMENT_RECONCILE_SECONDS), awaiting `before_reconcile` first each time.
     """
-    from hotpot.settlement.reconciler import reconcile, repair_anchors, repair_gaps
+    from hotpot.settlement.reconciler import repair_anchors, repair_gaps
 
     settings, db, store = ctx.settings, ctx.db, ctx.store
     client = ctx.require_chain()
+    every = settings.settlement_reconcile_seconds if reconcile_every is None else reconcile_every
     backoff = settings.settlement_poll_seconds
     while not stop_event.is_set():
         try:
@@ -411,19 +594,21 @@ async def run_relay(
                 relay = Relay(settings, db, client, store, deployment, leader, on_send)
                 await repair_gaps(db, relay.contracts, deployment)
                 await repair_anchors(db, relay.contracts)
-                last_check = time.monotonic()
-                backoff = settings.settlement_poll_seconds
-                while not stop_event.is_set():
-                    done = await relay.step()
-                    if time.monotonic() - last_check >= reconcile_every:
-                        if not (await reconcile(db, relay.contracts)).healthy:
-                            # A node restarted from an older state lost batches recorded as
-                            # settled; once it has mined past them only a deep check sees them.
-                            await repair_gaps(db, relay.contracts, deployment, deep=True)
-                        last_check = time.monotonic()
-                    if done.idle:
-                        await _wait(stop_event, settings.settlement_poll_seconds)
+                reconciler = asyncio.create_task(
+                    _reconcile_on_schedule(db, relay.contracts, deployment, every, before_reconcile)
+                )
+                try:
                     backoff = settings.settlement_poll_seconds
+                    while not stop_event.is_set():
+                        done = await relay.step()
+                        if done.idle:
+                            await _wait(stop_event, settings.settlement_poll_seconds)
+                        backoff = settings.settlement_poll_seconds
+                finally:
+                    # It reconciles (and repairs) only while this relay leads.
+                    reconciler.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await reconciler
         except LostLeadership as exc:
             log.warning("relay lost its leadership; it stops sending", error=str(exc))
             await _wait(stop_event, backoff)

@@ -56,13 +56,13 @@ class PurchaseFacts:
 
 
 async def purchases_to_record(
-    conn: AsyncConnection, refs: set[tuple[str, str]]
+    conn: AsyncConnection, refs: set[tuple[str, str]], from_id: int = 0
 ) -> list[PurchaseFacts]:
-    """Purchases among `refs` that have no published record yet, with all their mints."""
+    """Purchases among `refs` that have no published record yet, with all their mints;
+    `from_id`: the first outbox row of the batch being built (see below)."""
     wanted = [(k, i) for k, i in refs if k in ("order", "sale")]
     if not wanted:
         return []
-    found: list[PurchaseFacts] = []
     rows = await conn.execute(
         select(purchases).where(
             func.row(purchases.c.ref_kind, purchases.c.ref_id).in_(
@@ -81,30 +81,57 @@ async def purchases_to_record(
         )
     )
     done = {(k, i) for k, i in recorded}
-    for (kind, ref_id), row in sorted(facts.items()):
-        if (record_kind(kind), ref_id) in done:
-            continue
-        mint_rows = await conn.execute(
-            select(outbox.c.token, outbox.c.address, outbox.c.delta)
-            .join(ledger_entries, ledger_entries.c.id == outbox.c.entry_id)
-            .where(
-                ledger_entries.c.ref_kind == kind,
-                ledger_entries.c.ref_id == ref_id,
-                ledger_entries.c.kind == "mint",
-                outbox.c.delta > 0,
-            )
+    todo = sorted(ref for ref in facts if (record_kind(ref[0]), ref[1]) not in done)
+    if not todo:
+        return []
+    # Every purchase's mints in one statement (one statement per purchase made a batch
+    # of hundreds of sales wait hundreds of round trips). A purchase without a record has
+    # none of its rows in a batch yet (a batch records every purchase it touches), so its
+    # rows all come at or after the batch's first (a batch is the oldest unbatched rows):
+    # the bound lets the outbox be read along its key instead of whole.
+    mints: dict[tuple[str, str], list[tuple[str, str, int]]] = {ref: [] for ref in todo}
+    mint_rows = await conn.execute(
+        select(
+            ledger_entries.c.ref_kind,
+            ledger_entries.c.ref_id,
+            outbox.c.token,
+            outbox.c.address,
+            outbox.c.delta,
         )
-        found.append(
-            PurchaseFacts(
-                ref_kind=kind,
-                ref_id=ref_id,
-                node_id=str(row.node_id),
-                amount_tetri=int(row.amount_tetri),
-                occurred_at=row.created_at,
-                mints=[(m.token, m.address, int(m.delta)) for m in mint_rows],
-            )
+        .join(ledger_entries, ledger_entries.c.id == outbox.c.entry_id)
+        .where(
+            func.row(ledger_entries.c.ref_kind, ledger_entries.c.ref_id).in_(
+                [func.row(k, i) for k, i in todo]
+            ),
+            ledger_entries.c.kind == "mint",
+            outbox.c.delta > 0,
+            outbox.c.id >= from_id,
         )
-    return found
+        .order_by(outbox.c.id)
+    )
+    for m in mint_rows:
+        mints[(m.ref_kind, m.ref_id)].append((m.token, m.address, int(m.delta)))
+    return [
+        PurchaseFacts(
+            ref_kind=kind,
+            ref_id=ref_id,
+            node_id=str(facts[(kind, ref_id)].node_id),
+            amount_tetri=int(facts[(kind, ref_id)].amount_tetri),
+            occurred_at=facts[(kind, ref_id)].created_at,
+            mints=mints[(kind, ref_id)],
+        )
+        for kind, ref_id in todo
+    ]
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    """A batch as `create_batch` persisted it: what sending it needs."""
+
+    batch_id: str
+    merkle_root: str
+    cid: str
+    row_count: int
 
 
 async def create_batch(

@@ -4,9 +4,10 @@ pending split, the outbox backlog and lag the gauges show, and the record behind
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, and_, func, literal, not_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.domain.settlement import TOKENS
@@ -14,14 +15,49 @@ from hotpot.ledger.tables import outbox
 from hotpot.settlement.tables import chain_deployments, settlement_batches, settlement_records
 
 
-async def settled_view(conn: AsyncConnection) -> dict[tuple[str, str], int]:
-    """Sum of settled deltas per (token, address) — what the chain must show."""
-    rows = await conn.execute(
-        select(outbox.c.token, func.lower(outbox.c.address), func.sum(outbox.c.delta))
-        .where(outbox.c.settled_at.is_not(None))
-        .group_by(outbox.c.token, func.lower(outbox.c.address))
+@dataclass
+class SettledAt:
+    """The settled view as of one chain block, read in one statement (one snapshot).
+
+    `settled`: Σ deltas of rows recorded as settled in a block up to that block. `unsure`:
+    per batch whose effect on the chain at that block the database alone cannot tell, its
+    net deltas: a pending batch (sent, maybe mined, not recorded yet) and a batch recorded
+    in a later block (mined after that block, or lost by a node that restarted)."""
+
+    settled: dict[tuple[str, str], int]
+    unsure: dict[str, tuple[bool, dict[tuple[str, str], int]]]  # batch: (recorded, deltas)
+
+
+async def settled_view_at(conn: AsyncConnection, block: int) -> SettledAt:
+    address = func.lower(outbox.c.address)
+    through = and_(outbox.c.settled_at.is_not(None), outbox.c.block_number <= block)
+    known = select(
+        literal(None, Text).label("batch_id"),
+        literal(True).label("recorded"),
+        outbox.c.token,
+        address.label("address"),
+        func.sum(outbox.c.delta).label("delta"),
+    ).where(through)
+    known = known.group_by(outbox.c.token, address)
+    later = (
+        select(
+            outbox.c.batch_id,
+            func.bool_and(outbox.c.settled_at.is_not(None)).label("recorded"),
+            outbox.c.token,
+            address.label("address"),
+            func.sum(outbox.c.delta).label("delta"),
+        )
+        .where(outbox.c.batch_id.is_not(None), not_(through))
+        .group_by(outbox.c.batch_id, outbox.c.token, address)
     )
-    return {(t, a): int(s) for t, a, s in rows}
+    view = SettledAt({}, {})
+    for batch_id, recorded, token, addr, delta in await conn.execute(union_all(known, later)):
+        if batch_id is None:
+            view.settled[(token, addr)] = int(delta)
+        else:
+            entry = view.unsure.setdefault(batch_id, (bool(recorded), {}))
+            entry[1][(token, addr)] = int(delta)
+    return view
 
 
 async def outbox_addresses(conn: AsyncConnection) -> list[tuple[str, str]]:
