@@ -32,6 +32,11 @@ EXPECTED_REFUSALS = {"sold_out", "customer_cap_exceeded", "receipt_already_claim
 # The documented per-customer limits (RATE_LIMIT_ORDERS_PER_MINUTE, claims 20 a minute):
 # the load stays under them, as a well-behaved app does.
 PER_CUSTOMER_PER_MINUTE = {"order": 100, "claim": 16}
+# When each customer last started each operation, shared by every load of the process:
+# the server's limits count a customer's calls whichever load made them, so a load that
+# starts right after another (the soak after its capacity probe) must see the first's.
+_STARTS: dict[tuple[str, str], list[float]] = {}
+_STARTS_LOCK = threading.Lock()
 
 
 # --- clients --------------------------------------------------------------------------
@@ -222,18 +227,17 @@ class Load:
         self._receipts: list[tuple[str, str]] = []
         self._next_slot = time.monotonic()
         self._slot_lock = threading.Lock()
-        self._recent: dict[tuple[str, str], list[float]] = {}
 
     def _allowed(self, customer: str, operation: str) -> bool:
         """Whether `customer` may start `operation` now without passing its minute limit."""
         now = time.monotonic()
-        with self._slot_lock:
-            recent = [t for t in self._recent.get((customer, operation), []) if now - t < 60]
+        with _STARTS_LOCK:
+            recent = [t for t in _STARTS.get((customer, operation), []) if now - t < 60]
             if len(recent) >= PER_CUSTOMER_PER_MINUTE[operation]:
-                self._recent[(customer, operation)] = recent
+                _STARTS[(customer, operation)] = recent
                 return False
             recent.append(now)
-            self._recent[(customer, operation)] = recent
+            _STARTS[(customer, operation)] = recent
             return True
 
     # pacing: one shared schedule of request slots
