@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from hotpot.domain.amounts import hundredths
 from hotpot.domain.errors import Invalid
 from hotpot.domain.stake import StakeRole
 
@@ -13,21 +13,19 @@ KYC_STATUSES = ("NOT_STARTED", "PENDING", "VERIFIED", "REJECTED")
 # Customers compliance still has to decide on: asked to be checked, or not checked yet.
 KYC_WAITING = ("PENDING", "NOT_STARTED")
 
-UNITS_PER_TOKEN = 100  # both tokens have 2 decimals
 # At most 13 whole digits: under 10**13 tokens, within what a transfer accepts (10**15 units).
-_AMOUNT = re.compile(r"^([0-9]{1,13})(?:[.,]([0-9]{1,2}))?$")
+MAX_WHOLE_TOKENS_DIGITS = 13
 
 
 def units_from_text(text: str) -> int:
     """A token amount as a person types it ("12", "12.5", "0,05") in integer units, by
     string arithmetic only: "12.5" -> 1250. More than two decimals is refused, not rounded."""
-    match = _AMOUNT.match(text.strip())
-    if match is None:
+    units = hundredths(text, MAX_WHOLE_TOKENS_DIGITS)  # both tokens have 2 decimals
+    if units is None:
         raise Invalid(
             "invalid_amount", "an amount is a number with at most two decimals, e.g. 12.50"
         )
-    whole, part = match.group(1), (match.group(2) or "").ljust(2, "0")
-    return int(whole) * UNITS_PER_TOKEN + int(part)
+    return units
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ models, and the menu of a node as the public menu service renders it."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from hotpot.context import AppContext
 from hotpot.domain.access import AccessRole
+from hotpot.domain.amounts import hundredths
 from hotpot.domain.errors import DomainError, Invalid, NotFound
 from hotpot.http.auth import require_roles
 from hotpot.http.problems import status_of
@@ -25,7 +25,8 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_NODES = 200
 QTY_PREFIX = "qty-"
-_GEL = re.compile(r"^([0-9]{1,7})(?:[.,]([0-9]{1,2}))?$")
+# A price field's GEL: at most 9,999,999.99.
+MAX_WHOLE_GEL_DIGITS = 7
 
 # A list page's `?offset=` (its "More" link), bounded like the API's.
 PageOffset = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -76,12 +77,12 @@ def whole_number(text: str, what: str) -> int | None:
     return int(text)
 
 
-def tetri(text: str, what: str) -> int:
+def tetri(text: str, what: str = "price") -> int:
     """'12.50', '12,5' or '12' GEL as integer tetri (1250, 1250, 1200): never a float."""
-    match = _GEL.fullmatch(text.strip())
-    if match is None:
-        raise Invalid("validation_error", f"{what}: an amount in GEL, like 12.50")
-    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    amount = hundredths(text, MAX_WHOLE_GEL_DIGITS)
+    if amount is None:
+        raise Invalid("validation_error", f"{what}: an amount in GEL, such as 24.50")
+    return amount
 
 
 def quantities(form: FormData) -> list[dict[str, Any]]:
@@ -99,15 +100,6 @@ def quantities(form: FormData) -> list[dict[str, Any]]:
     if not lines:
         raise Invalid("empty_cart", "choose at least one dish")
     return lines
-
-
-def tetri_of_gel(text: str, what: str = "price") -> int:
-    """A GEL amount typed in a form ("24", "24.5", "24,50") as integer tetri, never a float."""
-    raw = text.strip().replace(",", ".")
-    whole, _, part = raw.partition(".")
-    if not whole.isdigit() or not (part == "" or (part.isdigit() and len(part) <= 2)):
-        raise Invalid("validation_error", f"{what}: an amount in GEL, such as 24.50")
-    return int(whole) * 100 + int(part.ljust(2, "0") or "0")
 
 
 async def active_nodes(ctx: AppContext) -> list[Any]:

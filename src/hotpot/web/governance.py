@@ -27,7 +27,7 @@ from hotpot.http.auth import require_roles
 from hotpot.http.clock import ClockDep
 from hotpot.http.context import Ctx
 from hotpot.web import session
-from hotpot.web.common import pages_router, parse_uuid, tetri_of_gel, validated
+from hotpot.web.common import pages_router, parse_uuid, tetri, validated
 from hotpot.web.session import Form, FormData, MaybeWebActor, WebActor
 from hotpot.web.templating import page
 
@@ -164,7 +164,7 @@ def _dish_of(form: FormData) -> DishProposalIn:
         {
             "name": form.one("name"),
             "description": form.one("description"),
-            "price_tetri": tetri_of_gel(form.one("price")),
+            "price_tetri": tetri(form.one("price")),
             "ingredients": _ingredients(form.one("ingredients")),
         },
     )
