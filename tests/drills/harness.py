@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import random
 import re
 import ssl
@@ -597,3 +598,33 @@ def timed(check: Callable[[], bool], timeout: float, interval: float = 0.2) -> f
     """Seconds until `check` held, or None when it did not within `timeout`."""
     start = time.monotonic()
     return time.monotonic() - start if wait_until(check, timeout, interval) else None
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets process `pid` has open."""
+    inodes = set()
+    with contextlib.suppress(OSError):  # the process ended meanwhile: it holds nothing
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def port_inodes(port: int) -> set[str]:
+    """The inodes of the live sockets whose local port is `port`.
+
+    A closed connection lingers in TIME_WAIT for 60 s with inode 0 and may share the local
+    port of a live one: taking the first line of that port could hide the live socket for
+    a minute (the relay drill then saw "no relay leads" while a relay led)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] != "0":
+                    inodes.add(fields[9])
+    return inodes

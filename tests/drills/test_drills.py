@@ -28,12 +28,14 @@ from tests.drills.harness import (
     acknowledged_orders_stored_once,
     client,
     ledger_violations,
+    port_inodes,
     reconcile,
     relay_nonce,
     report,
     rss_kib,
     scalar,
     settled_batches,
+    socket_inodes,
     sql,
     timed,
     under_load,
@@ -298,26 +300,6 @@ def test_chain_node_down_60s(stack: Stack, world: World, prometheus: Prometheus)
 
 
 # --- 5. the leading relay SIGKILLed 10 times ------------------------------------------
-def _socket_inodes(pid: int) -> set[str]:
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    return inodes
-
-
-def _port_inode(port: int) -> str | None:
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port:
-            return fields[9]
-    return None
-
-
 RELAY_LOCK_WHERE = (
     "l.locktype = 'advisory' and l.granted and l.objsubid = 1 "
     "and ((l.classid::bigint << 32) | l.objid::bigint) = (%s::bigint & x'ffffffffffffffff'::bigint)"
@@ -346,12 +328,24 @@ def relay_leader(stack: Stack) -> str | None:
         relay_lock_key(stack),
     )
     for (port,) in rows:
-        inode = _port_inode(int(port))
+        inodes = port_inodes(int(port))
         for name in WORKER_NAMES:
             pid = stack.pid(name)
-            if inode and pid and inode in _socket_inodes(pid):
+            if inodes and pid and inodes & socket_inodes(pid):
                 return name
     return None
+
+
+def _no_leader(stack: Stack) -> str:
+    """What the drill says when no worker leads: who holds the lock, what the workers logged."""
+    holders = sql(
+        stack,
+        "select a.pid, a.client_addr, a.client_port, a.state from pg_locks l "
+        f"join pg_stat_activity a on a.pid = l.pid where {RELAY_LOCK_WHERE}",
+        relay_lock_key(stack),
+    )
+    logs = "\n".join(f"--- {n}:\n{stack.log_tail(n, 15)}" for n in WORKER_NAMES)
+    return f"no relay leads; the lock's holders (pid, address, port, state): {holders}\n{logs}"
 
 
 def test_leading_relay_sigkilled_10_times(stack: Stack, world: World) -> None:
@@ -363,7 +357,7 @@ def test_leading_relay_sigkilled_10_times(stack: Stack, world: World) -> None:
         _warm(stats)
         for _ in range(10):
             leader = None
-            assert wait_until(lambda: relay_leader(stack) is not None, 60, 0.5), "no relay leads"
+            assert wait_until(lambda: relay_leader(stack) is not None, 60, 0.5), _no_leader(stack)
             time.sleep(random.uniform(0.5, 6))  # a random moment of the leader's work
             leader = relay_leader(stack)
             if leader is None:

@@ -192,3 +192,37 @@ def test_nginx_answers_503_with_retry_after_when_no_instance_answers(tmp_path: P
     finally:
         nginx.terminate()
         nginx.wait(10)
+
+
+def test_a_connection_in_time_wait_does_not_hide_a_live_one_on_its_port() -> None:
+    """The relay drill finds its leader by the lock connection's local port: a closed
+    connection of the same port lingers in TIME_WAIT (inode 0) for a minute, listed before
+    the live one about half the time (so ten rounds)."""
+    import os
+
+    from tests.drills.harness import port_inodes, socket_inodes
+
+    for _ in range(10):
+        servers = [socket.create_server(("127.0.0.1", 0)) for _ in range(2)]
+        first = socket.socket()
+        first.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        first.bind(("127.0.0.1", 0))
+        port = first.getsockname()[1]
+        first.connect(servers[0].getsockname())
+        accepted, _ = servers[0].accept()
+        first.close()  # the side closing first is the one left in TIME_WAIT
+        accepted.close()
+        live = socket.socket()
+        live.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        live.bind(("127.0.0.1", port))
+        live.connect(servers[1].getsockname())
+        try:
+            lines = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+            states = [f[3] for f in lines if int(f[1].rsplit(":", 1)[1], 16) == port]
+            assert "06" in states, "the first connection is in TIME_WAIT"  # 06: TCP_TIME_WAIT
+            inodes = port_inodes(port)
+            assert inodes and inodes <= socket_inodes(os.getpid())
+        finally:
+            live.close()
+            for server in servers:
+                server.close()
