@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     db_statement_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     idempotency_in_flight_seconds: int = Field(default=60, ge=1)
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
+    # Seconds an idle HTTP keep-alive connection stays open. Longer than the proxy keeps
+    # its idle upstream connections (nginx's upstream `keepalive_timeout` 60 s, the ingress
+    # controller's 60 s): were the server to close first, a request the proxy sends on such
+    # a connection just as it closes fails, and a POST is not retried (a 502/503).
+    http_keepalive_seconds: int = Field(default=75, ge=1, le=3600)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Settlement (docs/settlement.md). No CHAIN_RPC_URLS: the embedded anvil node.

@@ -116,6 +116,7 @@ def _run_uvicorn(running: Settings, workers: int) -> None:
             log_config=None,
             access_log=False,
             proxy_headers=running.trusted_proxy_hops > 0,
+            timeout_keep_alive=running.http_keepalive_seconds,
         )
     else:
         from hotpot.app import create_app
@@ -127,4 +128,5 @@ def _run_uvicorn(running: Settings, workers: int) -> None:
             log_config=None,
             access_log=False,
             proxy_headers=running.trusted_proxy_hops > 0,
+            timeout_keep_alive=running.http_keepalive_seconds,
         )

@@ -229,6 +229,21 @@ def test_nginx_retries_only_idempotent_requests_and_sets_the_headers() -> None:
         assert f"add_header {header}" in code
 
 
+def test_nginx_closes_idle_upstream_connections_before_the_api_does() -> None:
+    """Were the API to close an idle keep-alive connection first, nginx could send a POST on
+    it just as it closes: not retried, the client gets a 503 (seen in the soak drill)."""
+    from hotpot.config import Settings
+
+    conf = (ROOT / "nginx" / "conf.d" / "thehotpotspot.conf").read_text()
+    code = "\n".join(line.split("#", 1)[0] for line in conf.splitlines())
+    upstream = re.search(r"upstream api_servers \{([^}]*)\}", code)
+    assert upstream, "the api_servers upstream block"
+    timeout = re.search(r"keepalive_timeout\s+(\d+)s;", upstream.group(1))
+    assert timeout, "the upstream names its keepalive_timeout (nginx's default is 60 s)"
+    api_keeps = Settings.model_fields["http_keepalive_seconds"].default
+    assert int(timeout.group(1)) < api_keeps
+
+
 def test_dockerfile_is_multistage_non_root_and_checks_health_without_curl() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^ARG BASE_IMAGE=\S+:3\.11\.\d+-slim-bookworm$", text, re.M)

@@ -140,6 +140,26 @@ def test_the_public_port_has_no_metrics_in_production(served: Served) -> None:
     assert "/metrics" not in httpx.get(f"{served.public}/openapi.json", timeout=5).json()["paths"]
 
 
+def test_an_idle_connection_outlives_uvicorns_default_keep_alive(served: Served) -> None:
+    """nginx keeps idle upstream connections 60 s; uvicorn's own default closed them after
+    5 s, racing nginx's reuse (HTTP_KEEPALIVE_SECONDS, 75 s by default)."""
+    host, port = served.public.removeprefix("http://").split(":")
+    request = f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(request)
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        closed_at = time.monotonic() + 6.5  # past uvicorn's default of 5 s
+        conn.settimeout(0.5)
+        while time.monotonic() < closed_at:
+            try:
+                assert conn.recv(1) != b"", "the server closed the idle connection"
+            except TimeoutError:
+                continue  # still open, nothing to read: the idle state being measured
+        conn.settimeout(5)
+        conn.sendall(request)
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+
+
 def test_the_metrics_port_serves_every_worker_aggregated(served: Served) -> None:
     def pids() -> set[str]:
         return {p.stem.rsplit("_", 1)[1] for p in served.multiproc.glob("counter_*.db")}
