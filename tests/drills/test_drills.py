@@ -109,7 +109,15 @@ class Verdict:
         self.figure(pieces_not_running_after=died or "none")
         self.expect(not died, f"every piece of the stack still runs (not: {died})")
         report(self.title, **self.figures, verdict="PASS" if not self.broken else self.broken)
-        assert not self.broken, f"{self.title}: " + "; ".join(self.broken)
+        # The failures themselves go into the assertion too: CI keeps only a log's tail.
+        seen = {
+            k: self.figures[k]
+            for k in ("server_errors_by_method", "first_failures")
+            if k in self.figures
+        }
+        assert not self.broken, (
+            f"{self.title}: " + "; ".join(self.broken) + (f" {seen}" if seen else "")
+        )
 
 
 def _warm(stats: Stats, requests: int = 20, timeout: float = 60) -> None:
