@@ -8,7 +8,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import structlog
 import uvicorn
@@ -96,6 +96,14 @@ def serve(settings: Settings, workers: int = 1) -> None:
 
 
 def _run_uvicorn(running: Settings, workers: int) -> None:
+    options: dict[str, Any] = {
+        "host": running.host,
+        "port": running.port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": running.trusted_proxy_hops > 0,
+        "timeout_keep_alive": running.http_keepalive_seconds,
+    }
     if workers > 1:
         # Worker processes read their settings from the environment.
         os.environ["DATABASE_URL"] = str(running.database_url)
@@ -107,26 +115,8 @@ def _run_uvicorn(running: Settings, workers: int) -> None:
             os.environ["SETTLEMENT_RELAY_IN_PROCESS"] = str(
                 bool(running.settlement_relay_in_process)
             ).lower()
-        uvicorn.run(
-            "hotpot.app:app_from_environment",
-            factory=True,
-            host=running.host,
-            port=running.port,
-            workers=workers,
-            log_config=None,
-            access_log=False,
-            proxy_headers=running.trusted_proxy_hops > 0,
-            timeout_keep_alive=running.http_keepalive_seconds,
-        )
+        uvicorn.run("hotpot.app:app_from_environment", factory=True, workers=workers, **options)
     else:
         from hotpot.app import create_app
 
-        uvicorn.run(
-            create_app(running),
-            host=running.host,
-            port=running.port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=running.trusted_proxy_hops > 0,
-            timeout_keep_alive=running.http_keepalive_seconds,
-        )
+        uvicorn.run(create_app(running), **options)

@@ -614,17 +614,23 @@ def socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
+def port_sockets(port: int) -> list[tuple[str, str]]:
+    """(state, inode) of every TCP socket whose local port is `port` (states in hex, as
+    /proc/net/tcp lists them: 01 established, 06 TIME_WAIT)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    found.append((fields[3], fields[9]))
+    return found
+
+
 def port_inodes(port: int) -> set[str]:
     """The inodes of the live sockets whose local port is `port`.
 
     A closed connection lingers in TIME_WAIT for 60 s with inode 0 and may share the local
     port of a live one: taking the first line of that port could hide the live socket for
     a minute (the relay drill then saw "no relay leads" while a relay led)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] != "0":
-                    inodes.add(fields[9])
-    return inodes
+    return {inode for _state, inode in port_sockets(port) if inode != "0"}

@@ -327,15 +327,19 @@ def relay_lock_holders(stack: Stack) -> int:
     )
 
 
-def relay_leader(stack: Stack) -> str | None:
-    """The worker whose database session holds the relay's advisory lock."""
-    rows = sql(
+def relay_lock_sessions(stack: Stack) -> list[tuple[Any, ...]]:
+    """The database sessions holding the relay's lock: (pid, client address, port, state)."""
+    return sql(
         stack,
-        "select a.client_port from pg_locks l join pg_stat_activity a on a.pid = l.pid "
-        f"where {RELAY_LOCK_WHERE}",
+        "select a.pid, a.client_addr, a.client_port, a.state from pg_locks l "
+        f"join pg_stat_activity a on a.pid = l.pid where {RELAY_LOCK_WHERE}",
         relay_lock_key(stack),
     )
-    for (port,) in rows:
+
+
+def relay_leader(stack: Stack) -> str | None:
+    """The worker whose database session holds the relay's advisory lock."""
+    for _pid, _address, port, _state in relay_lock_sessions(stack):
         inodes = port_inodes(int(port))
         for name in WORKER_NAMES:
             pid = stack.pid(name)
@@ -346,12 +350,7 @@ def relay_leader(stack: Stack) -> str | None:
 
 def _no_leader(stack: Stack) -> str:
     """What the drill says when no worker leads: who holds the lock, what the workers logged."""
-    holders = sql(
-        stack,
-        "select a.pid, a.client_addr, a.client_port, a.state from pg_locks l "
-        f"join pg_stat_activity a on a.pid = l.pid where {RELAY_LOCK_WHERE}",
-        relay_lock_key(stack),
-    )
+    holders = relay_lock_sessions(stack)
     logs = "\n".join(f"--- {n}:\n{stack.log_tail(n, 15)}" for n in WORKER_NAMES)
     return f"no relay leads; the lock's holders (pid, address, port, state): {holders}\n{logs}"
 

@@ -200,7 +200,7 @@ def test_a_connection_in_time_wait_does_not_hide_a_live_one_on_its_port() -> Non
     the live one about half the time (so ten rounds)."""
     import os
 
-    from tests.drills.harness import port_inodes, socket_inodes
+    from tests.drills.harness import port_inodes, port_sockets, socket_inodes
 
     for _ in range(10):
         servers = [socket.create_server(("127.0.0.1", 0)) for _ in range(2)]
@@ -217,8 +217,7 @@ def test_a_connection_in_time_wait_does_not_hide_a_live_one_on_its_port() -> Non
         live.bind(("127.0.0.1", port))
         live.connect(servers[1].getsockname())
         try:
-            lines = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
-            states = [f[3] for f in lines if int(f[1].rsplit(":", 1)[1], 16) == port]
+            states = [state for state, _inode in port_sockets(port)]
             assert "06" in states, "the first connection is in TIME_WAIT"  # 06: TCP_TIME_WAIT
             inodes = port_inodes(port)
             assert inodes and inodes <= socket_inodes(os.getpid())
