@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from hotpot.bootstrap import build_context
@@ -36,3 +39,20 @@ def test_a_client_with_a_key_signs_as_that_key() -> None:
     assert client.address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
     development = Settings(hotpot_env="development")  # type: ignore[arg-type]
     assert development.signing_key == DEV_RELAY_PRIVATE_KEY
+
+
+def test_an_api_process_imports_web3_only_when_it_calls_the_chain() -> None:
+    """Issue 11: web3 is about 25 MB of a worker's RSS; an API worker that builds its
+    chain client but serves no proof never needs it."""
+    script = (
+        "import sys\n"
+        "from hotpot.app import create_app\n"
+        "from hotpot.config import Settings\n"
+        f"settings = Settings(**{PRODUCTION!r})\n"
+        "create_app(settings)\n"
+        "print('web3' in sys.modules)\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert found.stdout.strip().splitlines()[-1] == "False", found.stderr[-2000:]

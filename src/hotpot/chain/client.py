@@ -12,17 +12,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import structlog
 from eth_account import Account
 from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
-from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound
-from web3.types import RPCEndpoint
 
 from hotpot.telemetry.metrics import DEPENDENCY_UP
+
+if TYPE_CHECKING:
+    # web3 itself is imported on a client's first call (`ChainClient._nodes`): about
+    # 25 MB of a process that never talks to the chain (an API worker serving no proof).
+    from web3 import AsyncWeb3
 
 log = structlog.get_logger(__name__)
 
@@ -44,9 +47,8 @@ class TransactionReverted(ChainError):
 def _is_transport_error(exc: BaseException) -> bool:
     # aiohttp/OS-level failures, timeouts, and a node that went away mid-answer.
     name = type(exc).__name__
-    return isinstance(
-        exc, OSError | TimeoutError | asyncio.TimeoutError | TimeExhausted
-    ) or name in {
+    return isinstance(exc, OSError | TimeoutError | asyncio.TimeoutError) or name in {
+        "TimeExhausted",  # web3's own timeout
         "ClientConnectorError",
         "ClientOSError",
         "ServerDisconnectedError",
@@ -55,7 +57,11 @@ def _is_transport_error(exc: BaseException) -> bool:
     }
 
 
-class TransactionLost(TimeExhausted):
+class ReceiptTimeout(TimeoutError):
+    """No receipt came within the patience given (a transport error: the caller may resend)."""
+
+
+class TransactionLost(ReceiptTimeout):
     """The node no longer knows a transaction it accepted (restarted from an older state)."""
 
 
@@ -72,6 +78,8 @@ async def _receipt(w3: AsyncWeb3[Any], tx_hash: Any, patience: float) -> Any:
     out `patience` would stall settlement for nothing. Both end as a transport error, so the
     caller's retry sends again (a new transaction: the effect is made idempotent above us).
     """
+    from web3.exceptions import TransactionNotFound
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience
     next_check = loop.time()
@@ -90,7 +98,7 @@ async def _receipt(w3: AsyncWeb3[Any], tx_hash: Any, patience: float) -> Any:
             if tx["nonce"] > await w3.eth.get_transaction_count(tx["from"], "latest"):
                 raise TransactionLost(f"transaction {_hex(tx_hash)} waits behind a nonce gap")
         if loop.time() > deadline:
-            raise TimeExhausted(f"no receipt for {_hex(tx_hash)} in {patience} s")
+            raise ReceiptTimeout(f"no receipt for {_hex(tx_hash)} in {patience} s")
         await asyncio.sleep(0.05)
 
 
@@ -131,10 +139,8 @@ class ChainClient:
         self._account = Account.from_key(private_key) if private_key else None
         self._attempts = attempts
         self._max_wait = max_wait
-        self._nodes = [
-            AsyncWeb3(AsyncHTTPProvider(url, request_kwargs={"timeout": request_timeout}))
-            for url in self.urls
-        ]
+        self._request_timeout = request_timeout
+        self._built: list[AsyncWeb3[Any]] = []
         self._current = 0
         # HTTP requests sent to a node, retries included (a JSON-RPC batch is one).
         self.requests = 0
@@ -149,9 +155,21 @@ class ChainClient:
     def address(self) -> ChecksumAddress:
         return cast(ChecksumAddress, self.account.address)
 
+    @property
+    def _nodes(self) -> list[AsyncWeb3[Any]]:
+        """One web3 client per URL, built (and web3 imported) on the first call."""
+        if not self._built:
+            from web3 import AsyncHTTPProvider, AsyncWeb3
+
+            timeout = {"timeout": self._request_timeout}
+            self._built = [
+                AsyncWeb3(AsyncHTTPProvider(url, request_kwargs=timeout)) for url in self.urls
+            ]
+        return self._built
+
     async def aclose(self) -> None:
         """Close every node's HTTP session (web3 caches one per provider)."""
-        for node in self._nodes:
+        for node in self._built:
             await node.provider.disconnect()
 
     @property
@@ -163,7 +181,7 @@ class ChainClient:
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_is_transport_error),
-                stop=stop_after_attempt(self._attempts * len(self._nodes)),
+                stop=stop_after_attempt(self._attempts * len(self.urls)),
                 wait=wait_exponential(multiplier=0.05, max=self._max_wait),
                 reraise=True,
             ):
@@ -199,12 +217,12 @@ class ChainClient:
         return int(await self.call(lambda w3: w3.eth.block_number))
 
     async def code_at(self, address: str) -> bytes:
-        target = AsyncWeb3.to_checksum_address(address)
+        target = to_checksum_address(address)
         return bytes(await self.call(lambda w3: w3.eth.get_code(target)))
 
     async def eth_call(self, to: str, data: bytes, block: int | None = None) -> bytes:
         """A read-only call, on the latest state or on the state at `block`."""
-        tx: Any = {"to": AsyncWeb3.to_checksum_address(to), "data": data}
+        tx: Any = {"to": to_checksum_address(to), "data": data}
         at: Any = "latest" if block is None else block
         raw = bytes(await self.call(lambda w3: w3.eth.call(tx, at)))
         if not raw:
@@ -226,14 +244,13 @@ class ChainClient:
         if not calls:
             return []
         at = "latest" if block is None else hex(block)
-        requests = [
-            (RPCEndpoint("eth_call"), [{"to": to, "data": "0x" + data.hex()}, at])
-            for to, data in calls
-        ]
+        requests = [("eth_call", [{"to": to, "data": "0x" + data.hex()}, at]) for to, data in calls]
 
         async def batch(w3: AsyncWeb3[Any]) -> list[Any]:
+            from web3 import AsyncHTTPProvider
+
             provider = cast(AsyncHTTPProvider, w3.provider)
-            answer = await provider.make_batch_request(requests)
+            answer = await provider.make_batch_request(requests)  # type: ignore[arg-type]
             if not isinstance(answer, list):
                 raise ChainError(f"the node refused a batch request: {answer.get('error')}")
             return answer
@@ -255,6 +272,8 @@ class ChainClient:
         self, w3: AsyncWeb3[Any], to: str | None, data: bytes, gas: int | None
     ) -> Any:
         """Sign and send one transaction to `w3`'s node; its hash (no wait)."""
+        from web3.exceptions import ContractLogicError
+
         chain_id = await w3.eth.chain_id
         nonce = await w3.eth.get_transaction_count(self.address, "pending")
         gas_price = await w3.eth.gas_price
@@ -267,7 +286,7 @@ class ChainClient:
             "value": 0,
         }
         if to is not None:
-            tx["to"] = AsyncWeb3.to_checksum_address(to)
+            tx["to"] = to_checksum_address(to)
         if gas is None:
             try:
                 estimate = await w3.eth.estimate_gas(tx, "pending")  # type: ignore[arg-type]
@@ -312,7 +331,7 @@ class ChainClient:
         async def receipt(w3: AsyncWeb3[Any]) -> Receipt:
             try:
                 return _as_receipt(await _receipt(w3, tx_hash, wait))
-            except TimeExhausted as exc:  # TransactionLost included
+            except ReceiptTimeout as exc:  # TransactionLost included
                 raise TransactionNotMined(str(exc)) from exc
 
         return _mined(await self.call(receipt))
