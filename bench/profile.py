@@ -4,8 +4,10 @@ Starts the same stack as `./dev bench` with `HOTPOT_PROFILING_ENABLED=true` (so 
 figures are not the bench's: the profiler costs CPU), drives one row's load with wrk and
 meanwhile takes `GET /debug/profile?format=pstat` (yappi, CPU clock) from a worker. Prints
 and saves, per row, the share of own CPU time by package (starlette, fastapi, pydantic,
-sqlalchemy, asyncpg, the platform's own modules, ...) and the top functions.
-Rows: menu, health, orders, sales, wallet.
+sqlalchemy, asyncpg, the platform's own modules, ...), the top functions, and what the
+database's sessions were doing meanwhile (`harness/waits.py`: running, waiting for a
+lock, waiting for the worker inside a transaction).
+Rows: menu, health, orders, sales, wallet, votes, claims.
 """
 
 from __future__ import annotations
@@ -23,24 +25,71 @@ from pathlib import Path
 import httpx
 from harness import wrk
 from harness.report import RESULTS
-from harness.seed import World, build
+from harness.rows import open_dish_vote
+from harness.seed import World, add_customers, build
 from harness.stack import Stack
+from harness.waits import WaitSampler
 
 
-def cases(world: World) -> dict[str, tuple[str, str, dict[str, str]]]:
+def prepare(world: World, name: str, seconds: int) -> tuple[str, str, dict[str, str]]:
+    """The (path, wrk script, environment) of a row's load, with what it needs seeded."""
     tokens = str(world.tokens_file(1, world.customers))
     items = ",".join(world.dishes)
-    return {
-        "menu": (f"/api/v1/menu?node_id={world.node}", "get.lua", {}),
-        "health": ("/health", "get.lua", {}),
-        "orders": (
+    if name == "menu":
+        return f"/api/v1/menu?node_id={world.node}", "get.lua", {}
+    if name == "health":
+        return "/health", "get.lua", {}
+    if name == "orders":
+        return (
             "",
             "orders.lua",
             {"BENCH_DATA": tokens, "BENCH_NODE": world.node, "BENCH_ITEMS": items},
-        ),
-        "sales": ("", "sales.lua", {"BENCH_TOKEN": world.terminal, "BENCH_ITEMS": items}),
-        "wallet": ("/api/v1/wallets/me", "get.lua", {"BENCH_DATA": tokens}),
+        )
+    if name == "sales":
+        return "", "sales.lua", {"BENCH_TOKEN": world.terminal, "BENCH_ITEMS": items}
+    if name == "wallet":
+        return "/api/v1/wallets/me", "get.lua", {"BENCH_DATA": tokens}
+    if name == "votes":
+        # Fresh voters, seeded before the proposal opens so that its snapshot has them.
+        first = world.customers + 1
+        add_customers(world, seconds * 1500, 1000)
+        proposal = open_dish_vote(world)
+        env = {
+            "BENCH_DATA": str(world.tokens_file(first, seconds * 1500)),
+            "BENCH_PROPOSAL": proposal,
+        }
+        return "/", "votes.lua", env
+    if name == "claims":
+        return "/", "claims.lua", {"BENCH_DATA": str(claimable(world, seconds))}
+    raise SystemExit(f"bench profile: no row {name!r} (rows: {', '.join(ROWS)})")
+
+
+ROWS = ("menu", "health", "orders", "sales", "wallet", "votes", "claims")
+
+
+def claimable(world: World, seconds: int) -> Path:
+    """Receipts to claim (from sales made now), each with a customer of its own."""
+    out = world.stack.folder / "profile-receipts"
+    world.restock()
+    env = {
+        "BENCH_TOKEN": world.terminal,
+        "BENCH_ITEMS": ",".join(world.dishes),
+        "BENCH_OUT": str(out),
     }
+    # Claims run faster than sales: sell for longer than the claims' load lasts.
+    wrk.run(world.stack.url, "sales.lua", wrk.Load(seconds=3 * (seconds + 4)), env)
+    receipts = [
+        line
+        for path in sorted(out.parent.glob(out.name + ".*"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+    first = world.customers + 1
+    add_customers(world, len(receipts), 1000)
+    tokens = world.tokens_file(first, len(receipts)).read_text().split()
+    data = world.stack.folder / "profile-claims.txt"
+    data.write_text("\n".join(f"{r} {t}" for r, t in zip(receipts, tokens, strict=True)) + "\n")
+    return data
 
 
 def package(filename: str) -> str:
@@ -74,33 +123,34 @@ def summarise(pstat: Path, top: int = 15) -> str:
 
 
 def profile_row(stack: Stack, world: World, name: str, seconds: int) -> str:
-    path, script, env = cases(world)[name]
+    path, script, env = prepare(world, name, seconds)
     load = wrk.Load(seconds=seconds + 4)
     world.restock()
     driver = threading.Thread(target=wrk.run, args=(stack.url + path, script, load, env))
     driver.start()
     time.sleep(1)  # the load is running before the profile starts
+    waits = WaitSampler(stack.database_url).start()
     response = httpx.get(
         f"{stack.url}/debug/profile",
         params={"seconds": seconds, "format": "pstat", "clock": "cpu"},
         headers=world.auth(world.owner),
         timeout=seconds + 120,
     )
+    waits.stop()
     driver.join()
     response.raise_for_status()
     with tempfile.NamedTemporaryFile(suffix=".pstat", delete=False) as out:
         out.write(response.content)
     try:
-        return f"## {name} (worker pid {response.headers.get('x-profiled-pid')})\n" + summarise(
-            Path(out.name)
-        )
+        pid = response.headers.get("x-profiled-pid")
+        return f"## {name} (worker pid {pid})\n{summarise(Path(out.name))}\n{waits.report()}"
     finally:
         Path(out.name).unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="./dev bench profile")
-    parser.add_argument("rows", nargs="*", default=["menu", "health", "orders", "sales", "wallet"])
+    parser.add_argument("rows", nargs="*", default=list(ROWS))
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args(argv)
     stack = Stack(with_chain=False)

@@ -526,6 +526,16 @@ def memory(bench: Bench) -> None:
             note=f"{len(sizes)} workers: " + ", ".join(f"{s:.0f}" for s in sizes),
         )
     )
+    relay = bench.world.stack.relay
+    if relay is not None and relay.poll() is None:
+        bench.out.add(
+            Row(
+                "relay RSS after the load (hotpot worker)",
+                "MB",
+                [rss_mb(relay.pid)],
+                note="the settlement relay, a process of its own as in production",
+            )
+        )
 
 
 ROWS: dict[str, Callable[[Bench], None]] = {

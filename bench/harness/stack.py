@@ -103,6 +103,7 @@ class Stack:
     serve: subprocess.Popen[bytes] | None = None
     baseline: subprocess.Popen[bytes] | None = None
     anvil: subprocess.Popen[bytes] | None = None
+    relay: subprocess.Popen[bytes] | None = None  # `hotpot worker`, with a chain
     extra_env: dict[str, str] = field(default_factory=dict)  # more for `hotpot serve`
     _server_url: str = ""
     _database: str = ""
@@ -193,7 +194,9 @@ class Stack:
         env.pop("CHAIN_RPC_URLS", None)
         if self.chain_url:
             env["CHAIN_RPC_URLS"] = self.chain_url
-            env["SETTLEMENT_RELAY_IN_PROCESS"] = "true"
+            # The relay runs as `hotpot worker`, as in the stack and in production: the API
+            # workers measured are the ones that serve requests only.
+            env["SETTLEMENT_RELAY_IN_PROCESS"] = "false"
         return env
 
     @property
@@ -269,6 +272,17 @@ class Stack:
         )
         wait_http(f"{self.baseline_url}/health", 60, self.baseline)
 
+    def _start_relay(self) -> None:
+        log = (self.folder / "relay.log").open("wb")
+        self.relay = subprocess.Popen(
+            [str(VENV_BIN / "hotpot"), "worker", "--metrics-port", "0"],
+            env=self.server_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
+        )
+
     def restart_serve(self) -> None:
         stop_process(self.serve)
         self._start_serve()
@@ -279,14 +293,16 @@ class Stack:
             self._start_redis()
             if self.with_chain:
                 self._start_chain()
-            self._start_serve()
+            self._start_serve()  # migrates and seeds: the relay starts on what it made
+            if self.with_chain:
+                self._start_relay()
         except BaseException:
             self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for process in (self.baseline, self.serve, self.anvil):
+        for process in (self.baseline, self.relay, self.serve, self.anvil):
             stop_process(process)
         if self._database:
             import asyncio
