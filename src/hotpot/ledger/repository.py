@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
@@ -113,6 +114,31 @@ _ADD_UNITS = text(
 )
 
 
+# Additions to some balances, the rows locked in the arrays' order (the caller's sort).
+_ADD_BALANCES = text(
+    "INSERT INTO ledger_balances (holder, token, units)"
+    " SELECT holder, token, units FROM unnest(CAST(:holders AS text[]),"
+    " CAST(:tokens AS text[]), CAST(:units AS bigint[]))"
+    " WITH ORDINALITY AS d(holder, token, units, n) ORDER BY n"
+    " ON CONFLICT (holder, token) DO UPDATE SET units = ledger_balances.units + excluded.units"
+)
+
+# Takings from some balances (`units` negative), each only if the holder has enough; the
+# rows are locked first, in the arrays' order, so that two postings cannot deadlock. The
+# UPDATE re-reads a row another transaction changed meanwhile (READ COMMITTED), so its
+# guard sees the latest units. Returns the rows taken from.
+_TAKE_BALANCES = text(
+    "WITH d AS (SELECT * FROM unnest(CAST(:holders AS text[]), CAST(:tokens AS text[]),"
+    " CAST(:units AS bigint[])) WITH ORDINALITY AS d(holder, token, units, n)),"
+    " locked AS MATERIALIZED (SELECT b.holder, b.token FROM ledger_balances b"
+    " JOIN d ON b.holder = d.holder AND b.token = d.token ORDER BY d.n FOR UPDATE OF b)"
+    " UPDATE ledger_balances b SET units = b.units + d.units FROM d, locked"
+    " WHERE b.holder = d.holder AND b.token = d.token"
+    " AND locked.holder = d.holder AND locked.token = d.token AND b.units >= -d.units"
+    " RETURNING b.holder, b.token"
+)
+
+
 async def _apply_counters(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     supply: dict[str, int] = defaultdict(int)
@@ -143,28 +169,24 @@ async def _apply_counters(conn: AsyncConnection, moves: Sequence[Movement]) -> N
                 },
             )
         return
-    for (holder, token), delta in added:
-        if delta > 0:
-            stmt = pg_insert(ledger_balances).values(holder=holder, token=token, units=delta)
-            await conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[ledger_balances.c.holder, ledger_balances.c.token],
-                    set_={"units": ledger_balances.c.units + delta},
-                )
-            )
-        else:
-            # A guarded UPDATE: no row changes unless the holder has enough.
-            taken = await conn.execute(
-                update(ledger_balances)
-                .where(
-                    ledger_balances.c.holder == holder,
-                    ledger_balances.c.token == token,
-                    ledger_balances.c.units >= -delta,
-                )
-                .values(units=ledger_balances.c.units + delta)
-                .returning(ledger_balances.c.units)
-            )
-            if taken.first() is None:
+    # The other postings (claims, transfers, distributions, expiries): the balance changes
+    # in the one lock order, a statement per run of changes of one sign. A claim's custody
+    # rows, which every claim takes, are thus one statement before the commit, not two.
+    for adding, run in groupby(added, key=lambda change: change[1] > 0):
+        changes = list(run)
+        params = {
+            "holders": [holder for (holder, _), _ in changes],
+            "tokens": [token for (_, token), _ in changes],
+            "units": [delta for _, delta in changes],
+        }
+        if adding:
+            await conn.execute(_ADD_BALANCES, params)
+            continue
+        # A guarded UPDATE: a row changes only when its holder has enough; any refusal
+        # rolls the whole posting back with the caller's transaction.
+        taken = {(row.holder, row.token) for row in await conn.execute(_TAKE_BALANCES, params)}
+        for (holder, token), _ in changes:
+            if (holder, token) not in taken:
                 raise InsufficientBalance(f"{holder} holds too little {token}")
     for token, delta in grown:
         if delta < 0:

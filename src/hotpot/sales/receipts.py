@@ -203,6 +203,20 @@ async def _move_to_customer(
     already = await ledger_repo.spot_received_since(conn, holder, day_start)
     spot = cap_spot(row["spot_units"], already, rule)
     burned = row["spot_units"] - spot
+    # The receipt first: the posting's last statements update custody's balances, rows
+    # every claim shares, so only the commit follows them (claims queue on those locks).
+    updated = await repo.update_receipt(
+        conn,
+        row["id"],
+        [ReceiptStatus.ACTIVE.value],
+        {
+            "status": ReceiptStatus.CLAIMED.value,
+            "claimed_by": customer,
+            "claimed_at": at,
+            "spot_burned_units": burned,
+        },
+    )
+    assert updated is not None  # locked FOR UPDATE and ACTIVE
     ref = str(row["id"])
     try:
         await ledger_repo.post(
@@ -220,16 +234,4 @@ async def _move_to_customer(
         raise Conflict(
             "no_wallet_address", "link a wallet to this account before claiming"
         ) from exc
-    updated = await repo.update_receipt(
-        conn,
-        row["id"],
-        [ReceiptStatus.ACTIVE.value],
-        {
-            "status": ReceiptStatus.CLAIMED.value,
-            "claimed_by": customer,
-            "claimed_at": at,
-            "spot_burned_units": burned,
-        },
-    )
-    assert updated is not None  # locked FOR UPDATE and ACTIVE
     return updated

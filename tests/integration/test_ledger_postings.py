@@ -1,0 +1,102 @@
+"""Issue 11: postings hold the rows every claim shares for one statement, and take and
+add in one lock order, so concurrent postings in opposite directions cannot deadlock."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from hotpot.context import AppContext
+from hotpot.ledger import holders
+from hotpot.ledger import repository as ledger
+from hotpot.ledger.repository import InsufficientBalance, Movement
+from tests.integration.test_sales_flow import claim, sell
+from tests.support import World, ok
+
+
+def _mentions(parameters: Any, value: str) -> bool:
+    if isinstance(parameters, list | tuple):
+        return any(_mentions(p, value) for p in parameters)
+    return parameters == value
+
+
+async def test_a_claim_touches_custodys_balances_in_its_last_statement(
+    world: World, ctx: AppContext
+) -> None:
+    """Custody's rows are locked until the commit: nothing else may run after them."""
+    item = await world.item(price=2_000, portions=5)
+    sale = ok(await sell(world, item), 201)
+    _, token = await world.customer()
+    statements: list[tuple[str, bool]] = []
+    engine = ctx.db.primary.sync_engine
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        touches = "ledger_balances" in statement and _mentions(parameters, holders.CUSTODY)
+        statements.append((statement[:100], touches))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        ok(await claim(world, token, sale["receipt_id"], sale["activation_code"]))
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    custody = [index for index, (_, touches) in enumerate(statements) if touches]
+    assert custody == [len(statements) - 1], statements
+
+
+async def _grant(ctx: AppContext, holder: str, units: int) -> None:
+    async with ctx.db.transaction() as conn:
+        await ledger.post(
+            conn,
+            ctx.settings,
+            [
+                Movement(token, "mint", units, None, holder, "test", str(uuid.uuid4()))
+                for token in ("THP", "SPOT")
+            ],
+        )
+
+
+async def _move(ctx: AppContext, source: str, target: str, units: int) -> None:
+    ref = str(uuid.uuid4())
+    async with ctx.db.transaction() as conn:
+        await ledger.post(
+            conn,
+            ctx.settings,
+            [
+                Movement(token, "transfer", units, source, target, "test", ref)
+                for token in ("THP", "SPOT")
+            ],
+        )
+
+
+async def test_opposite_postings_at_once_neither_deadlock_nor_lose_units(
+    world: World, ctx: AppContext
+) -> None:
+    first = holders.account_holder(uuid.UUID((await world.customer())[0]["id"]))
+    second = holders.account_holder(uuid.UUID((await world.customer())[0]["id"]))
+    await _grant(ctx, first, 1_000)
+    await _grant(ctx, second, 1_000)
+    await asyncio.gather(
+        *(
+            _move(ctx, first, second, 7) if n % 2 else _move(ctx, second, first, 5)
+            for n in range(40)
+        )
+    )
+    async with ctx.db.read() as conn:
+        for token in ("THP", "SPOT"):
+            assert await ledger.balance(conn, first, token) == 1_000 - 20 * 7 + 20 * 5
+            assert await ledger.balance(conn, second, token) == 1_000 + 20 * 7 - 20 * 5
+
+
+async def test_a_taking_beyond_the_balance_changes_nothing(world: World, ctx: AppContext) -> None:
+    first = holders.account_holder(uuid.UUID((await world.customer())[0]["id"]))
+    second = holders.account_holder(uuid.UUID((await world.customer())[0]["id"]))
+    await _grant(ctx, first, 10)
+    with pytest.raises(InsufficientBalance, match="holds too little"):
+        await _move(ctx, first, second, 11)
+    async with ctx.db.read() as conn:
+        assert await ledger.balance(conn, first, "THP") == 10
+        assert await ledger.balance(conn, second, "THP") == 0
