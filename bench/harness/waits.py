@@ -11,6 +11,7 @@ database side (Little's law: sessions busy = rate x time each).
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections import Counter
@@ -18,13 +19,30 @@ from collections import Counter
 import asyncpg
 
 _SESSIONS = """
-SELECT state, wait_event_type, wait_event FROM pg_stat_activity
+SELECT state, wait_event_type, wait_event, left(query, 1000) AS query FROM pg_stat_activity
 WHERE datname = current_database() AND backend_type = 'client backend'
   AND pid <> pg_backend_pid()
 """
 
 
-def state_of(state: str | None, wait_type: str | None, wait: str | None) -> str:
+_WRITES = (
+    ("UPDATE", re.compile(r"\bUPDATE\s+(\w+)", re.IGNORECASE)),
+    ("INSERT INTO", re.compile(r"\bINSERT\s+INTO\s+(\w+)", re.IGNORECASE)),
+    ("DELETE FROM", re.compile(r"\bDELETE\s+FROM\s+(\w+)", re.IGNORECASE)),
+    ("SELECT FROM", re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)),
+)
+
+
+def statement_name(query: str) -> str:
+    """The kind and table of a statement: `UPDATE ledger_balances`, `INSERT INTO outbox`."""
+    for kind, pattern in _WRITES:
+        found = pattern.search(query)
+        if found:
+            return f"{kind} {found.group(1)}"
+    return " ".join(query.split()[:3])
+
+
+def state_of(state: str | None, wait_type: str | None, wait: str | None, query: str = "") -> str:
     """A readable name for one session's moment."""
     if state == "idle in transaction":
         # Between two statements of an open transaction: the database waits on the client.
@@ -33,7 +51,7 @@ def state_of(state: str | None, wait_type: str | None, wait: str | None) -> str:
         if wait_type is None:
             return "running a statement (CPU)"
         if wait_type == "Lock":
-            return f"waiting for a lock ({wait})"
+            return f"waiting for a lock ({wait}) in {statement_name(query)}"
         if wait_type == "Client":
             # An active session reading: a statement's next message is on its way.
             return "active, waiting for the worker"
@@ -70,7 +88,9 @@ class WaitSampler:
                 started = time.monotonic()
                 for row in await conn.fetch(_SESSIONS):
                     self.counts[
-                        state_of(row["state"], row["wait_event_type"], row["wait_event"])
+                        state_of(
+                            row["state"], row["wait_event_type"], row["wait_event"], row["query"]
+                        )
                     ] += 1
                 self.samples += 1
                 await asyncio.sleep(max(0.0, self.every - (time.monotonic() - started)))
