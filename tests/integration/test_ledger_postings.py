@@ -1,10 +1,13 @@
-"""Issue 11: postings hold the rows every claim shares for one statement, and take and
-add in one lock order, so concurrent postings in opposite directions cannot deadlock."""
+"""Issue 11: a sale or a claim updates the rows that every sale or claim shares in its last
+statements, and postings take and add in one lock order, so that concurrent postings in
+opposite directions cannot deadlock."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +27,22 @@ def _mentions(parameters: Any, value: str) -> bool:
     return parameters == value
 
 
+@contextlib.contextmanager
+def recorded(ctx: AppContext) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement sent to the primary meanwhile, with its parameters."""
+    statements: list[tuple[str, Any]] = []
+    engine = ctx.db.primary.sync_engine
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
 async def test_a_claim_touches_custodys_balances_in_its_last_statement(
     world: World, ctx: AppContext
 ) -> None:
@@ -31,20 +50,31 @@ async def test_a_claim_touches_custodys_balances_in_its_last_statement(
     item = await world.item(price=2_000, portions=5)
     sale = ok(await sell(world, item), 201)
     _, token = await world.customer()
-    statements: list[tuple[str, bool]] = []
-    engine = ctx.db.primary.sync_engine
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        touches = "ledger_balances" in statement and _mentions(parameters, holders.CUSTODY)
-        statements.append((statement[:100], touches))
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
+    with recorded(ctx) as statements:
         ok(await claim(world, token, sale["receipt_id"], sale["activation_code"]))
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    custody = [index for index, (_, touches) in enumerate(statements) if touches]
-    assert custody == [len(statements) - 1], statements
+    custody = [
+        index
+        for index, (statement, parameters) in enumerate(statements)
+        if "ledger_balances" in statement and _mentions(parameters, holders.CUSTODY)
+    ]
+    assert custody == [len(statements) - 1], [s[:100] for s, _ in statements]
+
+
+async def test_a_sale_takes_the_dishs_portions_just_before_the_shared_counters(
+    world: World, ctx: AppContext
+) -> None:
+    """Every sale of a dish at a node shares its portions row, and every sale shares the
+    network's balances, the supply and the node's totals: those come last."""
+    item = await world.item(price=2_000, portions=5)
+    with recorded(ctx) as statements:
+        ok(await sell(world, item), 201)
+    texts = [statement for statement, _ in statements]
+    portions = [i for i, text in enumerate(texts) if text.startswith("UPDATE availability")]
+    assert len(portions) == 1, texts
+    after = texts[portions[0] + 1 :]
+    assert len(after) == 2, after
+    assert "ledger_balances" in after[0] and "ledger_supply" in after[0]
+    assert after[1].startswith("INSERT INTO node_sales")
 
 
 async def _grant(ctx: AppContext, holder: str, units: int) -> None:

@@ -8,7 +8,7 @@ entries and chain work it implies commit or roll back as one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -57,11 +57,20 @@ class Movement:
 
 
 async def post(
-    conn: AsyncConnection, settings: Settings, movements: Sequence[Movement]
+    conn: AsyncConnection,
+    settings: Settings,
+    movements: Sequence[Movement],
+    *,
+    before_counters: Callable[[], Awaitable[None]] | None = None,
 ) -> list[int]:
-    """Append the movements; returns their entry ids. Zero-unit movements are dropped."""
+    """Append the movements; returns their entry ids. Zero-unit movements are dropped.
+
+    `before_counters` runs the caller's own remaining writes after the entries and the
+    outbox rows and before the shared counters, so that only the commit follows those."""
     moves = [m for m in movements if m.units > 0]
     if not moves:
+        if before_counters is not None:
+            await before_counters()
         return []
     rows = await conn.execute(
         _INSERT_ENTRIES,
@@ -78,6 +87,8 @@ async def post(
     # The ids come from the sequence in the arrays' order: sorted, they follow `moves`.
     entry_ids = sorted(int(row.id) for row in rows)
     await _write_outbox(conn, settings, moves, entry_ids)
+    if before_counters is not None:
+        await before_counters()
     # The shared rows (the network's balances, the supply) last, so every posting holds
     # their locks for as short a time as possible: till sales queue on them.
     await _apply_counters(conn, moves)

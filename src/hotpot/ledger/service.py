@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
@@ -31,12 +32,20 @@ class Purchase:
 
 
 async def mint_purchase(
-    conn: AsyncConnection, settings: Settings, purchase: Purchase, *, cap_spot: bool = True
+    conn: AsyncConnection,
+    settings: Settings,
+    purchase: Purchase,
+    *,
+    cap_spot: bool = True,
+    before_shared: Callable[[Mint], Awaitable[None]] | None = None,
 ) -> Mint | None:
     """Mint for a purchase; None when this purchase has already minted (a retry).
 
     `cap_spot=False` is for walk-in sales: the buyer is anonymous at the till, so the
     SPOT goes into custody uncapped and the daily cap applies when a customer claims it.
+    `before_shared` gets the mint once its entries are written and before the rows every
+    purchase shares (the network's balances, the supply, the node's totals) are updated:
+    the caller's own remaining writes go there, so those locks are held to the commit only.
     """
     recorded = await repo.record_purchase(
         conn,
@@ -75,6 +84,10 @@ async def mint_purchase(
     def minted(token: str, units: int, to: str) -> Movement:
         return Movement(token, "mint", units, None, to, purchase.ref_kind, purchase.ref_id)
 
+    async def before_counters() -> None:
+        if before_shared is not None:
+            await before_shared(mint)
+
     await repo.post(
         conn,
         settings,
@@ -85,6 +98,7 @@ async def mint_purchase(
             minted("THP", mint.buyer, purchase.buyer_holder),
             minted("SPOT", mint.spot, purchase.buyer_holder),
         ],
+        before_counters=before_counters,
     )
     await repo.count_node_sale(
         conn,

@@ -32,7 +32,7 @@ from hotpot.domain.receipts import (
 )
 from hotpot.domain.results import Recorded
 from hotpot.domain.sales import SaleLine, WalkInSale
-from hotpot.domain.tokenomics import NodeType
+from hotpot.domain.tokenomics import Mint, NodeType
 from hotpot.ledger import holders
 from hotpot.ledger import service as ledger
 from hotpot.menu import repository as menu_repo
@@ -130,7 +130,7 @@ async def record_sale(
             # A replay answers whatever the menu says now: checked only for a new sale.
             replayed = await _replay(ctx, conn, actor, data, fingerprint, code_hash, code, at)
             return Recorded(replayed, created=False)
-        await _check_and_take(conn, node_id, priced, stock)
+        _check_on_menu(priced, stock)
         await repo.insert_lines(
             conn,
             [
@@ -144,8 +144,32 @@ async def record_sale(
                 for number, (item_id, quantity, price) in enumerate(priced, start=1)
             ],
         )
-        # The mint updates rows every sale shares (the network's balances, the supply),
-        # so it comes last: only the receipt and the commit follow it.
+        receipts: list[RowMapping] = []
+
+        async def receipt_and_portions(mint: Mint) -> None:
+            # Written between the mint's entries and the rows every sale shares (the
+            # network's balances, the supply): the dish's portions are shared by every sale
+            # of it at this node, so they too are taken as late as they can be.
+            # The lifetime is a setting (RECEIPT_LIFETIME_SECONDS): domain.md's 30 days.
+            issued = issue_receipt(at, ctx.settings.periods.receipt_policy)
+            receipts.append(
+                await repo.insert_receipt(
+                    conn,
+                    {
+                        "id": uuid4(),
+                        "sale_id": sale_id,
+                        "node_id": node_id,
+                        "thp_units": mint.buyer,
+                        "spot_units": mint.spot,
+                        "code_hash": code_hash,
+                        "status": issued.status.value,
+                        "created_at": issued.issued_at,
+                        "expires_at": issued.expires_at,
+                    },
+                )
+            )
+            await _take_portions(conn, node_id, priced)
+
         mint = await ledger.mint_purchase(
             conn,
             ctx.settings,
@@ -160,24 +184,10 @@ async def record_sale(
                 at=at,
             ),
             cap_spot=False,
+            before_shared=receipt_and_portions,
         )
         assert mint is not None  # a new sale id has never minted
-        # The lifetime is a setting (RECEIPT_LIFETIME_SECONDS): domain.md's 30 days by default.
-        issued = issue_receipt(at, ctx.settings.periods.receipt_policy)
-        receipt = await repo.insert_receipt(
-            conn,
-            {
-                "id": uuid4(),
-                "sale_id": sale_id,
-                "node_id": node_id,
-                "thp_units": mint.buyer,
-                "spot_units": mint.spot,
-                "code_hash": code_hash,
-                "status": issued.status.value,
-                "created_at": issued.issued_at,
-                "expires_at": issued.expires_at,
-            },
-        )
+        receipt = receipts[0]
         lines = [SaleLine(item_id, quantity, price) for item_id, quantity, price in priced]
         out = _walk_in_sale(ctx.settings, sale, lines, receipt, code)
     await invalidate(ctx, [node_id])  # portions left are part of the node's cached menu
@@ -186,17 +196,18 @@ async def record_sale(
     return Recorded(out, created=True)
 
 
-async def _check_and_take(
-    conn: AsyncConnection,
-    node_id: UUID,
-    priced: list[tuple[UUID, int, int]],
-    stock: dict[UUID, RowMapping],
-) -> None:
-    """Each line must be on the menu; take its portions (atomically; sold out -> 409)."""
+def _check_on_menu(priced: list[tuple[UUID, int, int]], stock: dict[UUID, RowMapping]) -> None:
+    """Each line must be an active dish of the menu (else 404)."""
     for item_id, _, _ in priced:
         item = stock.get(item_id)
         if item is None or item["status"] != ItemStatus.ACTIVE:
             raise NotFound("item_not_found", f"menu item {item_id} is not on the menu")
+
+
+async def _take_portions(
+    conn: AsyncConnection, node_id: UUID, priced: list[tuple[UUID, int, int]]
+) -> None:
+    """Take each line's portions (atomically; sold out -> 409)."""
     # A fixed lock order (by item id), so two sales of the same dishes cannot deadlock.
     for item_id, quantity, _ in sorted(priced):
         if not await menu_repo.take_stock(conn, node_id, item_id, quantity):
