@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from harness import capture, pgbench, wrk
+from harness.cpu import CpuMeter
 from harness.report import RESULTS, Collector, Row
 from harness.seed import World, add_customers, ok
 from harness.stack import rss_mb, worker_pids
@@ -190,10 +191,11 @@ def orders(bench: Bench) -> None:
     served: list[float] = []
     database: list[float] = []
     results: list[WrkResult] = []
+    meter = CpuMeter(world.stack)
 
     def ours() -> float:
         world.restock()
-        results.append(wrk.run(bench.url, "orders.lua", bench.load(), env))
+        results.append(metered(meter, bench.url, "orders.lua", bench.load(), env))
         served.append(results[-1].ok_per_second)
         return served[-1]
 
@@ -208,7 +210,9 @@ def orders(bench: Bench) -> None:
 
     ratios = alternate(bench.mode.rounds, ours, theirs)
     bench.max_rate["orders"] = median(served)
-    bench.out.add(Row("POST orders rate", "/s", served, 1500, note=failures(results)))
+    answers = sum(r.answers for r in results)
+    note = f"{failures(results)}; {meter.note(answers)}"
+    bench.out.add(Row("POST orders rate", "/s", served, 1500, note=note))
     bench.out.add(
         Row(
             "POST orders / pgbench same SQL",
@@ -222,6 +226,15 @@ def orders(bench: Bench) -> None:
 
 
 # -- plain rates -----------------------------------------------------------------------
+def metered(meter: CpuMeter, url: str, script: str, load: Load, env: dict[str, str]) -> WrkResult:
+    """`wrk.run` with `meter` counting the CPU the load costs."""
+    meter.start()
+    try:
+        return wrk.run(url, script, load, env)
+    finally:
+        meter.stop()
+
+
 def rounds_of(bench: Bench, run: Callable[[int], WrkResult]) -> list[WrkResult]:
     return [run(index) for index in range(bench.mode.rounds)]
 
@@ -229,6 +242,7 @@ def rounds_of(bench: Bench, run: Callable[[int], WrkResult]) -> list[WrkResult]:
 def sales(bench: Bench) -> None:
     world = bench.world
     results = []
+    meter = CpuMeter(world.stack)
     for index in range(bench.mode.rounds):
         world.restock()
         out = world.stack.folder / f"receipts-{index}"
@@ -241,10 +255,11 @@ def sales(bench: Bench) -> None:
         # At least 5 s: a sale's argon2 hash queues behind the others', and a round shorter
         # than that queue would finish no sale at all.
         load = bench.load(seconds=max(bench.mode.seconds, 5))
-        results.append(wrk.run(bench.url, "sales.lua", load, env))
+        results.append(metered(meter, bench.url, "sales.lua", load, env))
     rates = [r.ok_per_second for r in results]
     bench.max_rate["sales"] = median(rates)
-    bench.out.add(Row("POST sales (till, receipt) rate", "/s", rates, 800, note=failures(results)))
+    note = f"{failures(results)}; {meter.note(sum(r.answers for r in results))}"
+    bench.out.add(Row("POST sales (till, receipt) rate", "/s", rates, 800, note=note))
 
 
 def receipts_with_codes(bench: Bench) -> list[str]:
@@ -262,6 +277,8 @@ def claims(bench: Bench) -> None:
     receipts = receipts_with_codes(bench)
     per_round = max(len(receipts) // bench.mode.rounds, 1)
     rates = []
+    meter = CpuMeter(world.stack)
+    claimed = 0
     for index in range(bench.mode.rounds):
         chunk = receipts[index * per_round : (index + 1) * per_round]
         if not chunk:
@@ -273,7 +290,8 @@ def claims(bench: Bench) -> None:
         # Every wrk thread and connection needs receipts of its own (a claim is once).
         threads = min(2, len(chunk))
         load = bench.load(threads=threads, connections=min(16, len(chunk)))
-        wrk.run(bench.url + "/", "claims.lua", load, {"BENCH_DATA": str(data)})
+        env = {"BENCH_DATA": str(data)}
+        claimed += metered(meter, bench.url + "/", "claims.lua", load, env).answers
         rates.append(claim_rate(world, [line.split()[0] for line in chunk]))
     bench.out.add(
         Row(
@@ -282,7 +300,7 @@ def claims(bench: Bench) -> None:
             rates,
             1000,
             note=f"{len(receipts)} receipts from the sales rows, each claimed once"
-            " (claims recorded over the time from the first to the last)",
+            f" (claims recorded over the time from the first to the last); {meter.note(claimed)}",
         )
     )
 
@@ -303,11 +321,14 @@ def claim_rate(world: World, receipts: list[str]) -> float:
 def wallet(bench: Bench) -> None:
     world = bench.world
     env = {"BENCH_DATA": str(world.tokens_file(1, world.customers))}
+    meter = CpuMeter(world.stack)
     results = rounds_of(
-        bench, lambda _: wrk.run(bench.url + "/api/v1/wallets/me", "get.lua", bench.load(), env)
+        bench,
+        lambda _: metered(meter, bench.url + "/api/v1/wallets/me", "get.lua", bench.load(), env),
     )
     rates = [r.ok_per_second for r in results]
-    bench.out.add(Row("GET wallets/me rate", "/s", rates, 1000, note=failures(results)))
+    note = f"{failures(results)}; {meter.note(sum(r.answers for r in results))}"
+    bench.out.add(Row("GET wallets/me rate", "/s", rates, 1000, note=note))
 
 
 def open_dish_vote(world: World) -> str:
@@ -335,15 +356,18 @@ def votes(bench: Bench) -> None:
     world = bench.world
     rates = []
     voters = max(int(bench.mode.seconds * 1500), 500)
+    meter = CpuMeter(world.stack)
+    answers = 0
     for _ in range(bench.mode.rounds):
         # Voters hold SPOT before the snapshot: seed them, then open a fresh proposal.
         first, count = bench.take_customers(voters)
         proposal = open_dish_vote(world)
         env = {"BENCH_DATA": str(world.tokens_file(first, count)), "BENCH_PROPOSAL": proposal}
-        rates.append(wrk.run(bench.url + "/", "votes.lua", bench.load(), env).ok_per_second)
-    bench.out.add(
-        Row("POST vote rate", "/s", rates, 1000, note=f"{voters} voters per round, one vote each")
-    )
+        result = metered(meter, bench.url + "/", "votes.lua", bench.load(), env)
+        rates.append(result.ok_per_second)
+        answers += result.answers
+    note = f"{voters} voters per round, one vote each; {meter.note(answers)}"
+    bench.out.add(Row("POST vote rate", "/s", rates, 1000, note=note))
 
 
 # -- latency at half load --------------------------------------------------------------

@@ -26,9 +26,11 @@ WHERE datname = current_database() AND backend_type = 'client backend'
 
 
 _WRITES = (
-    ("UPDATE", re.compile(r"\bUPDATE\s+(\w+)", re.IGNORECASE)),
+    # An upsert is an INSERT (its ON CONFLICT DO UPDATE SET names no table).
     ("INSERT INTO", re.compile(r"\bINSERT\s+INTO\s+(\w+)", re.IGNORECASE)),
     ("DELETE FROM", re.compile(r"\bDELETE\s+FROM\s+(\w+)", re.IGNORECASE)),
+    # Not FOR UPDATE OF (a lock clause) nor DO UPDATE SET.
+    ("UPDATE", re.compile(r"\bUPDATE\s+(?!SET\b|OF\b)(\w+)", re.IGNORECASE)),
     ("SELECT FROM", re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)),
 )
 

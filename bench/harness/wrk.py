@@ -33,8 +33,13 @@ class WrkResult:
     p99_ms: float
 
     @property
+    def answers(self) -> int:
+        """Successful answers (2xx/3xx)."""
+        return max(self.requests - self.failed, 0)
+
+    @property
     def ok_per_second(self) -> float:
-        return max(self.requests - self.failed, 0) / self.seconds if self.seconds else 0.0
+        return self.answers / self.seconds if self.seconds else 0.0
 
 
 def wrk_binary() -> str:
