@@ -20,5 +20,6 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def get_clock() -> Clock:
+async def get_clock() -> Clock:
+    # async: FastAPI would run a plain function on a worker thread for every request.
     return system_clock
