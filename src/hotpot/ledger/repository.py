@@ -150,6 +150,15 @@ _TAKE_BALANCES = text(
 )
 
 
+def _balance_arrays(changes: Sequence[tuple[tuple[str, str], int]]) -> dict[str, list[Any]]:
+    """The `:holders`, `:tokens` and `:units` arrays of balance changes, in their order."""
+    return {
+        "holders": [holder for (holder, _), _ in changes],
+        "tokens": [token for (_, token), _ in changes],
+        "units": [delta for _, delta in changes],
+    }
+
+
 async def _apply_counters(conn: AsyncConnection, moves: Sequence[Movement]) -> None:
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     supply: dict[str, int] = defaultdict(int)
@@ -172,9 +181,7 @@ async def _apply_counters(conn: AsyncConnection, moves: Sequence[Movement]) -> N
             await conn.execute(
                 _ADD_UNITS,
                 {
-                    "holders": [holder for (holder, _), _ in added],
-                    "tokens": [token for (_, token), _ in added],
-                    "units": [delta for _, delta in added],
+                    **_balance_arrays(added),
                     "supply_tokens": [token for token, _ in grown],
                     "supply_units": [delta for _, delta in grown],
                 },
@@ -185,11 +192,7 @@ async def _apply_counters(conn: AsyncConnection, moves: Sequence[Movement]) -> N
     # rows, which every claim takes, are thus one statement before the commit, not two.
     for adding, run in groupby(added, key=lambda change: change[1] > 0):
         changes = list(run)
-        params = {
-            "holders": [holder for (holder, _), _ in changes],
-            "tokens": [token for (_, token), _ in changes],
-            "units": [delta for _, delta in changes],
-        }
+        params = _balance_arrays(changes)
         if adding:
             await conn.execute(_ADD_BALANCES, params)
             continue
