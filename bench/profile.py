@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from harness import wrk
 from harness.report import RESULTS
-from harness.rows import open_dish_vote
+from harness.rows import open_dish_vote, receipt_lines
 from harness.seed import World, add_customers, build
 from harness.stack import Stack
 from harness.waits import WaitSampler
@@ -78,12 +78,7 @@ def claimable(world: World, seconds: int) -> Path:
     }
     # Claims run faster than sales: sell for longer than the claims' load lasts.
     wrk.run(world.stack.url, "sales.lua", wrk.Load(seconds=3 * (seconds + 4)), env)
-    receipts = [
-        line
-        for path in sorted(out.parent.glob(out.name + ".*"))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
+    receipts = receipt_lines(out)
     first = world.customers + 1
     add_customers(world, len(receipts), 1000)
     tokens = world.tokens_file(first, len(receipts)).read_text().split()

@@ -263,10 +263,14 @@ def sales(bench: Bench) -> None:
 
 
 def receipts_with_codes(bench: Bench) -> list[str]:
+    return [line for prefix in bench.receipts for line in receipt_lines(prefix)]
+
+
+def receipt_lines(prefix: Path) -> list[str]:
+    """The "receipt_id code" lines sales.lua's threads wrote under BENCH_OUT=`prefix`."""
     rows: list[str] = []
-    for prefix in bench.receipts:
-        for path in sorted(prefix.parent.glob(prefix.name + ".*")):
-            rows.extend(line for line in path.read_text().splitlines() if line.strip())
+    for path in sorted(prefix.parent.glob(prefix.name + ".*")):
+        rows.extend(line for line in path.read_text().splitlines() if line.strip())
     return rows
 
 
