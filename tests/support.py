@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import event
 
 from hotpot.accounts import service as accounts
 from hotpot.accounts.schemas import OfficeStaffIn
@@ -231,3 +234,30 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(30)
+
+
+@dataclass(frozen=True)
+class Executed:
+    """One statement sent to the database: its text, parameters and execution context."""
+
+    statement: str
+    parameters: Any
+    context: Any
+
+
+@contextlib.contextmanager
+def recorded(ctx: AppContext) -> Iterator[list[Executed]]:
+    """Every statement sent to the primary meanwhile."""
+    statements: list[Executed] = []
+    engine = ctx.db.primary.sync_engine
+
+    def on_execute(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, context: Any, _many: Any
+    ) -> None:
+        statements.append(Executed(statement, parameters, context))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)

@@ -5,42 +5,23 @@ opposite directions cannot deadlock."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from hotpot.context import AppContext
 from hotpot.ledger import holders
 from hotpot.ledger import repository as ledger
 from hotpot.ledger.repository import InsufficientBalance, Movement
 from tests.integration.test_sales_flow import claim, sell
-from tests.support import World, ok
+from tests.support import World, ok, recorded
 
 
 def _mentions(parameters: Any, value: str) -> bool:
     if isinstance(parameters, list | tuple):
         return any(_mentions(p, value) for p in parameters)
     return parameters == value
-
-
-@contextlib.contextmanager
-def recorded(ctx: AppContext) -> Iterator[list[tuple[str, Any]]]:
-    """Every statement sent to the primary meanwhile, with its parameters."""
-    statements: list[tuple[str, Any]] = []
-    engine = ctx.db.primary.sync_engine
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
 
 
 async def test_a_claim_touches_custodys_balances_in_its_last_statement(
@@ -54,10 +35,10 @@ async def test_a_claim_touches_custodys_balances_in_its_last_statement(
         ok(await claim(world, token, sale["receipt_id"], sale["activation_code"]))
     custody = [
         index
-        for index, (statement, parameters) in enumerate(statements)
-        if "ledger_balances" in statement and _mentions(parameters, holders.CUSTODY)
+        for index, s in enumerate(statements)
+        if "ledger_balances" in s.statement and _mentions(s.parameters, holders.CUSTODY)
     ]
-    assert custody == [len(statements) - 1], [s[:100] for s, _ in statements]
+    assert custody == [len(statements) - 1], [s.statement[:100] for s in statements]
 
 
 async def test_a_sale_takes_the_dishs_portions_just_before_the_shared_counters(
@@ -68,7 +49,7 @@ async def test_a_sale_takes_the_dishs_portions_just_before_the_shared_counters(
     item = await world.item(price=2_000, portions=5)
     with recorded(ctx) as statements:
         ok(await sell(world, item), 201)
-    texts = [statement for statement, _ in statements]
+    texts = [s.statement for s in statements]
     portions = [i for i, text in enumerate(texts) if text.startswith("UPDATE availability")]
     assert len(portions) == 1, texts
     after = texts[portions[0] + 1 :]

@@ -7,33 +7,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine.interfaces import CacheStats
 
 from hotpot.context import AppContext
 from tests.integration.test_sales_flow import claim, sell
-from tests.support import World, ok
+from tests.support import World, ok, recorded
 
 
 async def statements_not_cached(ctx: AppContext, run: Callable[[], Awaitable[None]]) -> list[str]:
     """The statements `run` executes that did not come from the compiled cache."""
-    engine = ctx.db.primary.sync_engine
-    missed: list[str] = []
-
-    def on_execute(
-        _conn: Any, _cursor: Any, statement: str, _p: Any, context: Any, _m: Any
-    ) -> None:
-        if context is not None and context.cache_hit is not CacheStats.CACHE_HIT:
-            missed.append(f"{context.cache_hit}: {statement[:120]}")
-
-    event.listen(engine, "after_cursor_execute", on_execute)
-    try:
+    with recorded(ctx) as statements:
         await run()
-    finally:
-        event.remove(engine, "after_cursor_execute", on_execute)
-    return missed
+    return [
+        f"{s.context.cache_hit}: {s.statement[:120]}"
+        for s in statements
+        if s.context is not None and s.context.cache_hit is not CacheStats.CACHE_HIT
+    ]
 
 
 async def test_a_sale_and_its_claim_run_on_cached_statements(world: World, ctx: AppContext) -> None:
