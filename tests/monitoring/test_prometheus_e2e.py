@@ -154,8 +154,10 @@ class Prometheus:
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         response = httpx.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=10)
+        # Until its storage is loaded Prometheus answers 503 with a plain-text body.
+        assert response.status_code == 200, response.text[:200]
         body = response.json()
-        assert response.status_code == 200 and body["status"] == "success", body
+        assert body["status"] == "success", body
         return list(body["data"]["result"])
 
     def alerts(self) -> list[dict[str, Any]]:
@@ -195,6 +197,11 @@ def prometheus(
     )
     prom = Prometheus(f"http://127.0.0.1:{port}")
     try:
+        _wait_until(
+            "Prometheus to be ready",
+            lambda: httpx.get(f"{prom.url}/-/ready", timeout=2).status_code == 200,
+            30,
+        )
         _wait_until(
             "Prometheus to scrape the API",
             lambda: [s for s in prom.query(f'up{{job="{JOB}"}}') if s["value"][1] == "1"],
