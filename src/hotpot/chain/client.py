@@ -120,6 +120,7 @@ class Receipt:
     status: int
     gas_used: int
     contract_address: str | None = None
+    block_hash: str = ""
 
 
 class ChainClient:
@@ -344,6 +345,7 @@ def _as_receipt(receipt: Any) -> Receipt:
         status=int(receipt["status"]),
         gas_used=int(receipt["gasUsed"]),
         contract_address=receipt.get("contractAddress"),
+        block_hash="0x" + bytes(receipt["blockHash"]).hex(),
     )
 
 

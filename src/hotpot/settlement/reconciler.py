@@ -7,9 +7,9 @@ one block and the settled view taken as of that block (`settled_on_chain_at`), s
 settling meanwhile shows no drift. It also exports the
 outbox backlog, the age of its oldest row, the settlement lag, and chain/IPFS health.
 
-`repair_gaps` handles a chain that lost blocks (a dev node restarted from an older state
-file): batches recorded as settled that the registry does not know go back to pending,
-with the same batch id, and the relay sends them again. `repair_anchors` does the same
+`repair_tail` and `repair_gaps` handle a chain that lost blocks (a dev node restarted from
+an older state file): batches recorded as settled that the registry does not know go back
+to pending, with the same batch id, and the relay sends them again. `repair_anchors` does the same
 for governance tallies recorded as anchored that the anchor contract lacks.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -154,26 +155,77 @@ async def reconcile(db: Database, contracts: Contracts, concurrency: int = 4) ->
     return report
 
 
-async def repair_gaps(
-    db: Database, contracts: Contracts, deployment: Deployment, *, deep: bool = False
-) -> list[str]:
-    """Batches recorded as settled that the chain lacks go back to pending (same ids).
+# Batches read per page while walking back from the newest recorded one.
+TAIL_PAGE = 100
 
-    Cheap by default: only batches recorded in blocks above the chain's head are checked
-    (a node restarted from an older state lost exactly those); `deep` checks them all.
-    """
-    head = await contracts.client.block_number()
-    async with db.transaction() as conn:
-        suspects = await repo.settled_batches_after(conn, deployment.id, None if deep else head)
-    missing = []
-    for batch in suspects:
-        on_chain = await contracts.batch(from_hex(batch.batch_id))
-        if on_chain.merkle_root != from_hex(batch.merkle_root):
-            missing.append(batch.batch_id)
+
+@dataclass(frozen=True)
+class Tail:
+    missing: list[str]  # the batch ids put back to pending
+    block: int  # the block of the newest batch the chain has (0: none)
+
+
+async def _on_chain(contracts: Contracts, batch: Any) -> bool:
+    return (await contracts.batch(from_hex(batch.batch_id))).merkle_root == from_hex(
+        batch.merkle_root
+    )
+
+
+async def _put_back(db: Database, missing: list[str]) -> None:
     if missing:
         async with db.transaction() as conn:
             await repo.mark_unsettled(conn, missing)
         log.warning("settled batches missing on chain; resending", batches=len(missing))
+
+
+async def repair_tail(db: Database, contracts: Contracts, deployment: Deployment) -> Tail:
+    """The batches recorded last that the chain lacks go back to pending (same ids).
+
+    Newest first, until one the chain has: a node restarted from an older state lost the
+    newest, however far it has mined since, and what it kept is everything before them.
+    Costs one registry read while nothing is lost (the relay checks before every pass)."""
+    missing: list[str] = []
+    before = None
+    block = 0
+    while True:
+        async with db.transaction() as conn:
+            page = await repo.settled_batches_newest_first(conn, deployment.id, TAIL_PAGE, before)
+        found = None
+        for batch in page:
+            if await _on_chain(contracts, batch):
+                found = batch
+                break
+            missing.append(batch.batch_id)
+        if found is not None:
+            block = int(found.block_number or 0)
+            break
+        if len(page) < TAIL_PAGE:
+            break
+        before = (page[-1].created_at, page[-1].batch_id)
+    await _put_back(db, missing)
+    return Tail(missing, block)
+
+
+async def repair_gaps(
+    db: Database,
+    contracts: Contracts,
+    deployment: Deployment,
+    *,
+    deep: bool = False,
+    above: int | None = None,
+) -> list[str]:
+    """Batches recorded as settled that the chain lacks go back to pending (same ids).
+
+    By default the lost tail (`repair_tail`); `above` checks the batches recorded in
+    blocks above that block (where the relay saw the chain go back while it sent: the
+    batches it recorded since are newer than the lost ones); `deep` checks them all.
+    """
+    if not deep and above is None:
+        return (await repair_tail(db, contracts, deployment)).missing
+    async with db.transaction() as conn:
+        suspects = await repo.settled_batches_after(conn, deployment.id, None if deep else above)
+    missing = [batch.batch_id for batch in suspects if not await _on_chain(contracts, batch)]
+    await _put_back(db, missing)
     return missing
 
 

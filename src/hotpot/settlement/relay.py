@@ -255,8 +255,69 @@ class Relay:
         self.store = store
         self.deployment = deployment
         self.contracts = Contracts(client, deployment.addresses)
+        # What this pass's receipts must lie above: the block of the newest batch the chain
+        # had when the pass began, and the (block, hash) of the last receipt; then the
+        # block the chain went back to, once a receipt shows it (`_note_receipt`).
+        self._floor = 0
+        self._last: tuple[int, str] | None = None
+        self._rewound_to: int | None = None
 
     async def step(self) -> StepResult:
+        await self._check_continuity()
+        try:
+            result = await self._pass()
+        except Exception:
+            await self._repair_if_rewound()  # then the next pass resends what it lost
+            raise
+        await self._repair_if_rewound()
+        return result
+
+    async def _check_continuity(self) -> None:
+        """Before a pass: the batches recorded last that the chain lacks (a node restarted
+        from an older state) go back to pending, and this pass resends them."""
+        from hotpot.settlement.reconciler import repair_anchors, repair_tail
+
+        tail = await repair_tail(self.db, self.contracts, self.deployment)
+        if tail.missing:
+            await repair_anchors(self.db, self.contracts)
+        self._floor, self._last = tail.block, None
+
+    def _note_receipt(self, block: int, block_hash: str) -> None:
+        """Our receipts come in nonce order, each in a block above the batches recorded
+        before the pass and at or above the one before it (the same block only if it is
+        the same block): else the chain went back while the pass sent and has mined again.
+        The batches recorded since are newer than those it lost, so the check before the
+        next pass would stop at them, and a batch burning what a lost one minted would
+        then revert on every pass."""
+        last = self._last
+        behind = last is not None and (block, block_hash) != last and block <= last[0]
+        if block <= self._floor or behind:
+            self._went_back(block - 1)
+        self._last = (block, block_hash)
+
+    def _went_back(self, block: int) -> None:
+        if self._rewound_to is None or block < self._rewound_to:
+            self._rewound_to = block
+
+    async def _repair_if_rewound(self) -> None:
+        """The batches recorded above the block the chain went back to, that it lacks, go
+        back to pending (same ids), and the tallies it lacks back to un-anchored."""
+        from hotpot.settlement.reconciler import repair_anchors, repair_gaps
+
+        if self._rewound_to is None:
+            return
+        missing = await repair_gaps(
+            self.db, self.contracts, self.deployment, above=self._rewound_to
+        )
+        await repair_anchors(self.db, self.contracts)
+        log.warning(
+            "the chain went back while batches were sent; what it lost is resent",
+            to_block=self._rewound_to,
+            batches=len(missing),
+        )
+        self._rewound_to = None
+
+    async def _pass(self) -> StepResult:
         result = StepResult()
         async with self.db.transaction() as conn:
             pending = await repo.pending_batches(conn, self.deployment.id)
@@ -265,7 +326,7 @@ class Relay:
             for batch in pending:
                 await self._dispatch(batch, receipts, result)
             for _ in range(self.settings.settlement_batches_in_flight):
-                if receipts.error is not None:
+                if receipts.error is not None or self._rewound_to is not None:
                     break  # the chain refused or lost one: the next pass resends in order
                 built = await self._build_batch()
                 if built is None:
@@ -468,6 +529,7 @@ class Relay:
     async def _record(self, sent: _InFlight) -> None:
         """Wait for a sent batch's receipt, then record the batch as settled."""
         receipt = await self.client.wait_for(sent.tx_hash)
+        self._note_receipt(receipt.block_number, receipt.block_hash)
         if self.on_send is not None:
             holder = self.lease.holder if self.lease is not None else ""
             self.on_send(Send(holder, sent.batch.batch_id, sent.started, time.monotonic()))
@@ -531,28 +593,49 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 ReconcileHook = Callable[[], Awaitable[None]]
 
 
-async def _reconcile_on_schedule(
-    db: Database,
-    contracts: Contracts,
-    deployment: Deployment,
-    every: float,
-    before: ReconcileHook | None = None,
-) -> None:
-    """The leader's reconciliation every `every` seconds, as a task of its own beside the
-    batches: at 100k holders one reads balances for seconds, and inside the relay's loop it
-    held every batch back meanwhile. It reads the chain at one block (`reconcile`), so the
-    batches settling while it reads are no drift. Cancelled when the relay stops leading."""
-    from hotpot.settlement.reconciler import reconcile, repair_gaps
+class _ReconcileSchedule:
+    """The leader's reconciliation every `every` seconds, beside the batches.
 
-    while True:
-        await asyncio.sleep(every)
+    Its own task while the relay leads: at 100k holders one reads balances for seconds, and
+    inside the relay's loop it held every batch back meanwhile. It reads the chain at one
+    block (`reconcile`), so the batches settling while it reads are no drift. The time it
+    is due outlives a leadership: a pass that keeps failing gives the lead up and takes it
+    again within a second, and a schedule begun anew each time never came round, so the
+    deep check that finds the batches a chain lost never ran. After a failed pass, one that
+    is due runs as the relay takes the lead again, before it tries again (no batch moves
+    meanwhile anyway); a batch the chain refuses makes it due at once (the ledger says the
+    chain can take it: drift, or a paused token)."""
+
+    def __init__(self, db: Database, every: float, before: ReconcileHook | None) -> None:
+        self.db = db
+        self.every = every
+        self.before = before
+        self.due_at = time.monotonic() + every
+
+    def due_now(self) -> None:
+        self.due_at = min(self.due_at, time.monotonic())
+
+    async def run_if_due(self, contracts: Contracts, deployment: Deployment) -> None:
+        if time.monotonic() >= self.due_at:
+            await self._run(contracts, deployment)
+
+    async def run_on_schedule(self, contracts: Contracts, deployment: Deployment) -> None:
+        """Until cancelled (when the relay stops leading)."""
+        while True:
+            await asyncio.sleep(max(0.0, self.due_at - time.monotonic()))
+            await self._run(contracts, deployment)
+
+    async def _run(self, contracts: Contracts, deployment: Deployment) -> None:
+        from hotpot.settlement.reconciler import reconcile, repair_gaps
+
+        self.due_at = time.monotonic() + self.every
         try:
-            if before is not None:
-                await before()
-            if not (await reconcile(db, contracts)).healthy:
+            if self.before is not None:
+                await self.before()
+            if not (await reconcile(self.db, contracts)).healthy:
                 # A node restarted from an older state lost batches recorded as settled;
                 # once it has mined past them only a deep check sees them.
-                await repair_gaps(db, contracts, deployment, deep=True)
+                await repair_gaps(self.db, contracts, deployment, deep=True)
         except Exception as exc:
             # An outage is the relay pass's to back off from; a reconciliation that
             # failed is tried again at its next turn.
@@ -571,18 +654,21 @@ async def run_relay(
 
     Uses the context's chain client and record store (the bootstrap built them once).
     Failures (chain or IPFS down, a batch that reverts while THP is paused) are logged and
-    retried with exponential backoff up to 30 s; nothing is lost, the rows stay in the outbox.
-    So are a lost lock (checked before every send) and a database that went away (a restart,
-    a failover): the relay gives up leading, backs off, and tries to take the lock again.
-    While it leads, the reconciler runs beside it every `reconcile_every` seconds (default
-    SETTLEMENT_RECONCILE_SECONDS), awaiting `before_reconcile` first each time.
+    retried with exponential backoff up to 30 s, back to the poll interval once a pass
+    succeeds; nothing is lost, the rows stay in the outbox. So are a lost lock (checked
+    before every send) and a database that went away (a restart, a failover): the relay
+    gives up leading, backs off, and tries to take the lock again. While it leads, the
+    reconciler runs every `reconcile_every` seconds (default SETTLEMENT_RECONCILE_SECONDS),
+    awaiting `before_reconcile` first each time (`_ReconcileSchedule`).
     """
-    from hotpot.settlement.reconciler import repair_anchors, repair_gaps
+    from hotpot.settlement.reconciler import repair_anchors
 
     settings, db, store = ctx.settings, ctx.db, ctx.store
     client = ctx.require_chain()
     every = settings.settlement_reconcile_seconds if reconcile_every is None else reconcile_every
+    schedule = _ReconcileSchedule(db, every, before_reconcile)
     backoff = settings.settlement_poll_seconds
+    failing = False  # the last pass failed
     while not stop_event.is_set():
         try:
             async with leadership(db, client.address) as leader:
@@ -592,20 +678,20 @@ async def run_relay(
                     continue
                 deployment = await ensure_deployed(db, client, vyper_cache(settings))
                 relay = Relay(settings, db, client, store, deployment, leader, on_send)
-                await repair_gaps(db, relay.contracts, deployment)
                 await repair_anchors(db, relay.contracts)
+                if failing:
+                    await schedule.run_if_due(relay.contracts, deployment)
+                # It reconciles (and repairs) only while this relay leads.
                 reconciler = asyncio.create_task(
-                    _reconcile_on_schedule(db, relay.contracts, deployment, every, before_reconcile)
+                    schedule.run_on_schedule(relay.contracts, deployment)
                 )
                 try:
-                    backoff = settings.settlement_poll_seconds
                     while not stop_event.is_set():
                         done = await relay.step()
+                        backoff, failing = settings.settlement_poll_seconds, False
                         if done.idle:
                             await _wait(stop_event, settings.settlement_poll_seconds)
-                        backoff = settings.settlement_poll_seconds
                 finally:
-                    # It reconciles (and repairs) only while this relay leads.
                     reconciler.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await reconciler
@@ -617,6 +703,9 @@ async def run_relay(
                 raise
             if isinstance(exc, IpfsError):
                 DEPENDENCY_UP.labels("ipfs").set(0)
+            failing = True
+            if isinstance(exc, TransactionReverted):
+                schedule.due_now()
             log.warning("relay pass failed; retrying", error=str(exc), retry_in=backoff)
             await _wait(stop_event, backoff)
             backoff = min(backoff * 2, 30.0)

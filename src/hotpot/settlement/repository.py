@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotpot.chain.contracts import Addresses
@@ -216,6 +216,29 @@ async def mark_unsettled(conn: AsyncConnection, batch_ids: Sequence[str]) -> Non
         .where(outbox.c.batch_id.in_(list(batch_ids)))
         .values(settled_at=None, tx_hash=None, block_number=None)
     )
+
+
+async def settled_batches_newest_first(
+    conn: AsyncConnection,
+    deployment_id: int,
+    limit: int,
+    before: tuple[datetime, str] | None = None,
+) -> list[Any]:
+    """Settled batches of the deployment by creation, newest first, keyset-paged."""
+    created, batch_id = settlement_batches.c.created_at, settlement_batches.c.batch_id
+    conds = [
+        settlement_batches.c.status == "settled",
+        settlement_batches.c.deployment_id == deployment_id,
+    ]
+    if before is not None:
+        conds.append(tuple_(created, batch_id) < tuple_(*before))
+    rows = await conn.execute(
+        select(settlement_batches)
+        .where(and_(*conds))
+        .order_by(created.desc(), batch_id.desc())
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def settled_batches_after(
