@@ -64,15 +64,21 @@ async def _unsettled(ctx: AppContext) -> int:
     return int(count or 0)
 
 
-async def test_a_batch_the_chain_lost_is_sent_again_at_the_next_pass(
-    world: World, chain: Chain, anvil: EmbeddedAnvil
-) -> None:
+async def _lose_a_batch(world: World, chain: Chain, anvil: EmbeddedAnvil) -> int:
+    """Settle a batch, then take the chain back to before it: the head it had reached."""
     await _settled_before(world, chain)
     snapshot = _rpc(anvil, "evm_snapshot")
     await _completed_order(world)
     assert await chain.settle() > 0
     lost_head = _head(anvil)
     assert _rpc(anvil, "evm_revert", [snapshot]) is True
+    return lost_head
+
+
+async def test_a_batch_the_chain_lost_is_sent_again_at_the_next_pass(
+    world: World, chain: Chain, anvil: EmbeddedAnvil
+) -> None:
+    lost_head = await _lose_a_batch(world, chain, anvil)
     assert _head(anvil) < lost_head
     assert await chain.settle() > 0  # the lost batch, under its own id
     await chain.assert_no_drift()
@@ -81,12 +87,7 @@ async def test_a_batch_the_chain_lost_is_sent_again_at_the_next_pass(
 async def test_a_lost_batch_is_found_after_the_chain_has_mined_past_it(
     world: World, chain: Chain, anvil: EmbeddedAnvil
 ) -> None:
-    await _settled_before(world, chain)
-    snapshot = _rpc(anvil, "evm_snapshot")
-    await _completed_order(world)
-    assert await chain.settle() > 0
-    lost_head = _head(anvil)
-    assert _rpc(anvil, "evm_revert", [snapshot]) is True
+    lost_head = await _lose_a_batch(world, chain, anvil)
     _rpc(anvil, "anvil_mine", [hex(5)])  # blocks of others: the head says nothing now
     assert _head(anvil) > lost_head
     assert await chain.settle() > 0
