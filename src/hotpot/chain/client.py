@@ -40,6 +40,11 @@ class ChainUnavailableError(ChainError):
     """No configured node answered (after retries across all URLs)."""
 
 
+class NoContractError(ChainError):
+    """A view answered nothing: no code at that address (a chain restarted from an older
+    state, or empty, lost the deployment)."""
+
+
 class TransactionReverted(ChainError):
     """A transaction was mined with status 0 (or its gas estimate reverted)."""
 
@@ -230,7 +235,7 @@ class ChainClient:
             # Every view we call returns data: nothing means no code at `to`, a chain that
             # lost the deployment (a node restarted from an older state). A ChainError, so
             # the relay retries and deploy finds the reset, instead of a decoding crash.
-            raise ChainError(f"empty answer from {to}: no contract there (chain reset?)")
+            raise NoContractError(f"empty answer from {to}: no contract there (chain reset?)")
         return raw
 
     async def eth_calls(
@@ -262,7 +267,7 @@ class ChainClient:
                 raise ChainError(f"eth_call to {to} failed: {item['error']}")
             raw = bytes.fromhex(str(item.get("result") or "0x")[2:])
             if not raw:  # no contract there, as in eth_call
-                raise ChainError(f"empty answer from {to}: no contract there (chain reset?)")
+                raise NoContractError(f"empty answer from {to}: no contract there (chain reset?)")
             answers.append(raw)
         return answers
 
