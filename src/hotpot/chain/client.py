@@ -49,6 +49,17 @@ class TransactionReverted(ChainError):
     """A transaction was mined with status 0 (or its gas estimate reverted)."""
 
 
+def _view_answer(to: str, raw: bytes) -> bytes:
+    """A view's answer, or NoContractError when there is none.
+
+    Every view we call returns data: nothing means no code at `to`, a chain that lost the
+    deployment (a node restarted from an older state). A ChainError, so the relay retries
+    and deploy finds the reset, instead of a decoding crash."""
+    if not raw:
+        raise NoContractError(f"empty answer from {to}: no contract there (chain reset?)")
+    return raw
+
+
 def _is_transport_error(exc: BaseException) -> bool:
     # aiohttp/OS-level failures, timeouts, and a node that went away mid-answer.
     name = type(exc).__name__
@@ -230,13 +241,7 @@ class ChainClient:
         """A read-only call, on the latest state or on the state at `block`."""
         tx: Any = {"to": to_checksum_address(to), "data": data}
         at: Any = "latest" if block is None else block
-        raw = bytes(await self.call(lambda w3: w3.eth.call(tx, at)))
-        if not raw:
-            # Every view we call returns data: nothing means no code at `to`, a chain that
-            # lost the deployment (a node restarted from an older state). A ChainError, so
-            # the relay retries and deploy finds the reset, instead of a decoding crash.
-            raise NoContractError(f"empty answer from {to}: no contract there (chain reset?)")
-        return raw
+        return _view_answer(to, bytes(await self.call(lambda w3: w3.eth.call(tx, at))))
 
     async def eth_calls(
         self, calls: Sequence[tuple[str, bytes]], block: int | None = None
@@ -265,10 +270,7 @@ class ChainClient:
         for (to, _), item in zip(calls, await self.call(batch), strict=True):
             if "error" in item:
                 raise ChainError(f"eth_call to {to} failed: {item['error']}")
-            raw = bytes.fromhex(str(item.get("result") or "0x")[2:])
-            if not raw:  # no contract there, as in eth_call
-                raise NoContractError(f"empty answer from {to}: no contract there (chain reset?)")
-            answers.append(raw)
+            answers.append(_view_answer(to, bytes.fromhex(str(item.get("result") or "0x")[2:])))
         return answers
 
     async def get_logs(self, params: dict[str, Any]) -> list[Any]:
